@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+.PHONY: install lock demo test test-airflow run up bench bench-extraction lint clean
+
+install: $(STAMP)
+
+# Rebuilt only when the lock or the project metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+# Re-resolve the direct dependencies of requirements.in into exact pins.
+lock:
+	$(UV) pip compile -q requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
+
+demo: install
+	$(PY) -m news_etl.demo
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+run: install
+	$(VENV)/bin/news-etl run tengrinews --latest
+
+up:
+	docker compose up -d
+
+bench: install
+	$(PY) -m news_etl.bench
+
+clean:
+	rm -rf .data/demo

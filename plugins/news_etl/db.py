@@ -1,0 +1,178 @@
+"""Where the news database is, how to connect to it, and its schema migrations.
+
+``NEWS_ETL_DATABASE_URL`` names the PostgreSQL to use. Without it an embedded
+PostgreSQL (the ``pgserver`` package, binaries from pip) is started with its
+data under ``.data/postgres`` and reused by later commands, so that
+``make demo`` and ``make test`` need no server.
+
+Migrations are the plain SQL files of ``sql/migrations/`` (``NNN_name.sql``),
+applied in order, each in its own transaction, and recorded in
+``schema_migrations``. A database that records a migration this code does
+not have is refused: it was written by a newer version of the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = Path(os.environ.get("NEWS_ETL_SQL_DIR", REPO_ROOT / "sql"))
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+DATA_DIR = Path(os.environ.get("NEWS_ETL_DATA_DIR", REPO_ROOT / ".data"))
+# Any fixed number works: it only has to be the same in every process.
+_MIGRATION_LOCK = 727_001
+
+
+class DatabaseError(RuntimeError):
+    """A problem with the database that the user has to act on."""
+
+
+def database_url() -> str:
+    """The URL of the news database: ``NEWS_ETL_DATABASE_URL``, else the embedded one."""
+    url = os.environ.get("NEWS_ETL_DATABASE_URL", "").strip()
+    return url or embedded_url()
+
+
+def embedded_url(data_dir: Path | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return its URL."""
+    import pgserver  # imported here: only needed without a configured server
+
+    path = Path(data_dir or DATA_DIR / "postgres")
+    path.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None leaves the server running for the next command: a warm
+    # start is then a connection, not a server start.
+    server = pgserver.get_server(path, cleanup_mode=None)
+    return server.get_uri()
+
+
+def stop_embedded(data_dir: Path | None = None) -> None:
+    """Stop the embedded PostgreSQL cleanly (its data stays on disk)."""
+    import pgserver
+
+    path = Path(data_dir or DATA_DIR / "postgres")
+    if (path / "postmaster.pid").exists():
+        server = pgserver.get_server(path, cleanup_mode="stop")
+        server.cleanup()
+
+
+def connect(url: str | None = None) -> psycopg2.extensions.connection:
+    """Open a connection to the news database (UTC session time zone)."""
+    try:
+        conn = psycopg2.connect(url or database_url(), options="-c TimeZone=UTC")
+    except psycopg2.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        raise DatabaseError(f"cannot connect to the news database: {first_line}") from exc
+    return conn
+
+
+@contextmanager
+def connection(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+    """A connection that is closed on exit (commit is left to the caller)."""
+    conn = connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def known_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migrations this code ships, in the order they apply."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        version, _, name = path.stem.partition("_")
+        if not version.isdigit():
+            raise DatabaseError(f"migration file {path.name} does not start with a number")
+        found.append(Migration(version, name, path))
+    return found
+
+
+def _applied(cur) -> dict[str, str]:
+    cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return {}
+    cur.execute("SELECT version, checksum FROM schema_migrations")
+    return dict(cur.fetchall())
+
+
+def pending_migrations(conn) -> list[Migration]:
+    """Migrations not yet applied; raises if the database is ahead of this code."""
+    known = known_migrations()
+    with conn.cursor() as cur:
+        applied = _applied(cur)
+    conn.rollback()
+    unknown = sorted(set(applied) - {m.version for m in known})
+    if unknown:
+        raise DatabaseError(
+            f"the database has migration(s) {', '.join(unknown)} that this code does not know: "
+            "it was migrated by a newer version of news-etl; upgrade the code instead"
+        )
+    return [m for m in known if m.version not in applied]
+
+
+def migrate(conn) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return what was applied.
+
+    Safe to run from several processes at once: an advisory lock serialises them.
+    """
+    applied_now = []
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    try:
+        conn.commit()
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+        conn.commit()
+        for migration in pending_migrations(conn):
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(migration.sql)
+                    cur.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (migration.version, migration.name, migration.checksum),
+                    )
+                conn.commit()
+            except psycopg2.Error as exc:
+                conn.rollback()
+                raise DatabaseError(
+                    f"migration {migration.path.name} failed: {str(exc).strip().splitlines()[0]}"
+                ) from exc
+            applied_now.append(f"{migration.version}_{migration.name}")
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        conn.commit()
+    return applied_now
+
+
+def connect_migrated(url: str | None = None) -> psycopg2.extensions.connection:
+    """A connection to a database whose schema is up to date (migrating first)."""
+    conn = connect(url)
+    migrate(conn)
+    return conn

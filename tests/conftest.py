@@ -1,0 +1,85 @@
+"""Test fixtures shared by the whole suite.
+
+The suite gets its own database, created at the start of the session and
+dropped at the end: on the server named by NEWS_ETL_TEST_DATABASE_URL when
+set, else on an embedded PostgreSQL kept under .data/test-postgres (never the
+developer's .data/postgres).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+from news_etl import db as dbmod
+
+# Tables that keep their rows between tests (the schema's bookkeeping).
+_KEEP = {"schema_migrations"}
+
+
+def _server_url() -> str:
+    configured = os.environ.get("NEWS_ETL_TEST_DATABASE_URL", "").strip()
+    if configured:
+        return configured
+    return dbmod.embedded_url(dbmod.DATA_DIR / "test-postgres")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """URL of a brand-new, migrated database for this test session."""
+    server = _server_url()
+    name = f"news_etl_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server, name)
+    conn = dbmod.connect(url)
+    dbmod.migrate(conn)
+    conn.close()
+    try:
+        yield url
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def truncate_all(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        tables = [t for (t,) in cur.fetchall() if t not in _KEEP]
+        if tables:
+            cur.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    conn.commit()
+
+
+@pytest.fixture
+def db_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The session database, emptied, and named in NEWS_ETL_DATABASE_URL for code under test."""
+    conn = dbmod.connect(database_url)
+    truncate_all(conn)
+    conn.close()
+    monkeypatch.setenv("NEWS_ETL_DATABASE_URL", database_url)
+    return database_url
+
+
+@pytest.fixture
+def conn(db_url: str):
+    """A connection to the emptied session database."""
+    connection = dbmod.connect(db_url)
+    yield connection
+    connection.rollback()
+    connection.close()
