@@ -15,7 +15,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
-
 from news_etl import db as dbmod
 
 # Tables that keep their rows between tests (the schema's bookkeeping).

@@ -11,7 +11,7 @@ first occurrence (UTC+6) is taken.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -27,7 +27,7 @@ def to_utc(local: datetime, tz: str) -> datetime:
     """Attach ``tz`` to a naive wall-clock time (or convert an aware one) and return UTC."""
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(tz))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
@@ -47,7 +47,7 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
         except ValueError as exc:
             raise DateParseError(f"bad ISO date {cleaned!r}") from exc
         return to_utc(parsed, tz)
-    base = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    base = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     parsed = dateparser.parse(
         cleaned,
         languages=languages or ["ru"],
@@ -62,5 +62,5 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
     if parsed is None:
         raise DateParseError(f"unrecognised date {cleaned!r}")
     if parsed.tzinfo is not None:  # the text carried its own offset
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     return to_utc(parsed, tz)
