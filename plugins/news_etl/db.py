@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import sys
+import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +47,9 @@ def database_url() -> str:
 
 def embedded_url(data_dir: Path | None = None) -> str:
     """Start (or reuse) the embedded PostgreSQL and return its URL."""
-    import pgserver  # imported here: only needed without a configured server
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only needed without a configured server
 
     path = Path(data_dir or DATA_DIR / "postgres")
     path.mkdir(parents=True, exist_ok=True)
@@ -53,14 +59,30 @@ def embedded_url(data_dir: Path | None = None) -> str:
     return server.get_uri()
 
 
-def stop_embedded(data_dir: Path | None = None) -> None:
-    """Stop the embedded PostgreSQL cleanly (its data stays on disk)."""
-    import pgserver
+def stop_embedded(data_dir: Path | None = None, timeout: float = 30.0) -> bool:
+    """Stop the embedded PostgreSQL cleanly (its data stays on disk); False if it was not running.
 
-    path = Path(data_dir or DATA_DIR / "postgres")
-    if (path / "postmaster.pid").exists():
-        server = pgserver.get_server(path, cleanup_mode="stop")
-        server.cleanup()
+    SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the data is
+    checkpointed, and the postmaster removes its pid file when done.
+    """
+    path = Path(data_dir or DATA_DIR / "postgres").resolve()
+    pid_file = path / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    deadline = time.monotonic() + timeout
+    while pid_file.exists():
+        if time.monotonic() > deadline:
+            raise DatabaseError(f"embedded PostgreSQL (pid {pid}) did not stop within {timeout:.0f} s")
+        time.sleep(0.05)
+    # pgserver remembers servers it started in this process; forget the stopped one
+    # so that a later embedded_url() starts it again.
+    server_module = sys.modules.get("pgserver.postgres_server")
+    if server_module is not None:
+        server_module.PostgresServer._instances.pop(path, None)
+    return True
 
 
 def connect(url: str | None = None) -> psycopg2.extensions.connection:

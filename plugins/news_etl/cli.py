@@ -1,0 +1,254 @@
+"""``news-etl``: the command line. It calls the same functions as the Airflow tasks.
+
+Exit codes: 0 success, 1 failure, 2 bad usage. A user mistake gets one line on
+stderr, never a traceback (``-v`` shows debug logs and tracebacks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+log = logging.getLogger("news_etl")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch by itself."""
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _database_url() -> str:
+    from news_etl import db
+
+    return db.database_url()
+
+
+# --- subcommands -----------------------------------------------------------------------------
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from news_etl import db
+
+    with db.connection(_database_url()) as conn:
+        applied = db.migrate(conn)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied
+          else "database schema is up to date")
+    return EXIT_OK
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    from news_etl import db
+
+    db.stop_embedded()
+    print("embedded PostgreSQL stopped")
+    return EXIT_OK
+
+
+def cmd_seeds_load(args: argparse.Namespace) -> int:
+    from news_etl import db
+    from news_etl.seeds import load_seed_dir
+
+    if not args.dir.is_dir():
+        raise UsageError(f"not a directory: {args.dir}")
+    with db.connection(_database_url()) as conn:
+        db.migrate(conn)
+        result = load_seed_dir(conn, args.dir)
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())) or "nothing"
+    print(f"seed files: {result.files}; {outcomes} (run {result.run_id})")
+    for problem in result.rejected:
+        print(f"  rejected {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_seeds_export(args: argparse.Namespace) -> int:
+    from news_etl import db
+    from news_etl.seeds import export_seed_dir
+
+    with db.connection(_database_url()) as conn:
+        db.migrate(conn)
+        written = export_seed_dir(conn, args.dir, since=args.since, source_key=args.source)
+    print(f"wrote {len(written)} seed file(s) to {args.dir}")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from news_etl.extract import extract_file
+
+    if args.file != "-" and not Path(args.file).is_file():
+        raise UsageError(f"no such file: {args.file}")
+    print(json.dumps(extract_file(args.file, url=args.url), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+class _Progress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True, console=None)
+        self._bar.start()
+        self._task = self._bar.add_task("fetching and parsing", total=total)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from news_etl import pipeline
+
+    if not args.latest and args.date is None and args.date_from is None:
+        raise UsageError("give --date, --from/--to or --latest")
+    if args.date and (args.date_from or args.date_to):
+        raise UsageError("--date cannot be combined with --from/--to")
+    date_from = args.date or args.date_from
+    date_to = args.date or args.date_to or args.date_from
+    progress = _Progress()
+    try:
+        summary = pipeline.run(
+            _database_url(), args.source, date_from, date_to, latest=args.latest,
+            base_url=args.base_url, reparse=args.reparse, dry_run=args.dry_run,
+            min_articles=args.min_articles, progress=progress,
+        )
+    finally:
+        progress.stop()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["outcome_counts"].items())) or "nothing"
+    print(f"run {summary['run_id']} {summary['status']}: discovered {summary['discovered']}; {counts}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from news_etl import db, report
+
+    with db.connection(_database_url()) as conn:
+        db.migrate(conn)
+        data = report.build_report(conn, days=args.days)
+    if args.html:
+        args.html.write_text(report.render_html(data), encoding="utf-8")
+        print(f"HTML report written to {args.html}")
+    if args.json:
+        print(report.render_json(data))
+    elif not args.html:
+        print(report.render_text(data))
+    return EXIT_OK
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="news-etl",
+        description="Discover, fetch, parse, deduplicate and load news articles into PostgreSQL. "
+                    "The database is NEWS_ETL_DATABASE_URL, else an embedded PostgreSQL under .data/.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dbp = commands.add_parser("db", help="database schema")
+    db_commands = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("migrate", help="apply pending schema migrations (idempotent)"
+                           ).set_defaults(func=cmd_db_migrate)
+    db_commands.add_parser("stop", help="stop the embedded PostgreSQL (data is kept)"
+                           ).set_defaults(func=cmd_db_stop)
+
+    seeds = commands.add_parser("seeds", help="load or export seed files")
+    seed_commands = seeds.add_subparsers(dest="seeds_command", required=True, metavar="ACTION")
+    load = seed_commands.add_parser("load", help="load the seed files of DIR as stored articles")
+    load.add_argument("dir", type=Path, metavar="DIR")
+    load.set_defaults(func=cmd_seeds_load)
+    export = seed_commands.add_parser("export", help="write stored articles to DIR as seed files")
+    export.add_argument("dir", type=Path, metavar="DIR")
+    export.add_argument("--since", type=_day, metavar="DATE", help="only articles published on/after DATE")
+    export.add_argument("--source", metavar="NAME", help="only this source (key or display name)")
+    export.set_defaults(func=cmd_seeds_export)
+
+    extract = commands.add_parser("extract", help="extract one saved page and print it as JSON")
+    extract.add_argument("file", metavar="FILE", help=".html, .html.gz or - for standard input")
+    extract.add_argument("--url", help="the page's URL (picks the source's rules and time zone)")
+    extract.set_defaults(func=cmd_extract)
+
+    run = commands.add_parser("run", help="run the whole pipeline for local days of a source")
+    run.add_argument("source", metavar="SOURCE", help="source key, e.g. tengrinews")
+    when = run.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_day, help="one local day YYYY-MM-DD")
+    when.add_argument("--latest", action="store_true", help="what the source's feed lists now")
+    run.add_argument("--from", dest="date_from", type=_day, metavar="D", help="first local day")
+    run.add_argument("--to", dest="date_to", type=_day, metavar="D", help="last local day (inclusive)")
+    run.add_argument("--base-url", metavar="URL",
+                     help="send every request to this mirror (stored URLs stay canonical)")
+    run.add_argument("--reparse", action="store_true", help="re-parse stored raw pages, no requests")
+    run.add_argument("--dry-run", action="store_true", help="write nothing, report what would change")
+    run.add_argument("--min-articles", type=int, default=0, metavar="N",
+                     help="fail when fewer than N articles per day were found")
+    run.set_defaults(func=cmd_run)
+
+    rep = commands.add_parser("report", help="ingestion health of the last days")
+    rep.add_argument("--days", type=int, default=7, metavar="N")
+    rep.add_argument("--json", action="store_true", help="machine-readable output")
+    rep.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML report")
+    rep.set_defaults(func=cmd_report)
+    return parser
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from news_etl.db import DatabaseError
+    from news_etl.errors import Rejected, RetryableFailure
+    from news_etl.seedfile import SeedFormatError
+    from news_etl.sources import SourceConfigError
+
+    errors: list[type[BaseException]] = [DatabaseError, SourceConfigError, SeedFormatError, Rejected,
+                                         RetryableFailure, OSError, ValueError]
+    try:
+        from news_etl.pipeline import CheckFailed
+        errors.append(CheckFailed)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"news-etl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("news-etl: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:
+        if args.verbose or not isinstance(exc, _known_errors()):
+            log.exception("news-etl %s failed", args.command)
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"news-etl: error: {first_line}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
