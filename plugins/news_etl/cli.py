@@ -56,11 +56,11 @@ def cmd_db_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_seeds_load(args: argparse.Namespace) -> int:
+    if not args.dir.is_dir():
+        raise UsageError(f"not a directory: {args.dir}")
     from news_etl import db
     from news_etl.seeds import load_seed_dir
 
-    if not args.dir.is_dir():
-        raise UsageError(f"not a directory: {args.dir}")
     with db.connection(_database_url()) as conn:
         db.migrate(conn)
         result = load_seed_dir(conn, args.dir)
@@ -117,14 +117,14 @@ class _Progress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from news_etl import pipeline
-
     if not args.latest and args.date is None and args.date_from is None:
         raise UsageError("give --date, --from/--to or --latest")
     if args.date and (args.date_from or args.date_to):
         raise UsageError("--date cannot be combined with --from/--to")
     date_from = args.date or args.date_from
     date_to = args.date or args.date_to or args.date_from
+    from news_etl import pipeline
+
     progress = _Progress()
     try:
         summary = pipeline.run(
