@@ -35,8 +35,12 @@ run: install
 up:
 	docker compose up -d
 
+# Every benchmark prints its figures as ratios against a baseline measured in
+# the same run. BENCH_ARGS=--quick gives a small smoke version of each.
 bench: install
-	$(PY) -m news_etl.bench
+	@set -e; for f in bench/*_bench.py; do \
+	  [ "$$f" = bench/extraction_bench.py ] && continue; \
+	  echo "=== $$f"; $(PY) $$f $(BENCH_ARGS); done
 
 clean:
 	rm -rf .data/demo
