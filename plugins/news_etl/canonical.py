@@ -1,0 +1,49 @@
+"""Canonical article URLs: one spelling per article, whatever link led to it.
+
+https, host lower-cased without ``www.``/``m.``, path ending in ``/``, no
+query and no fragment. Tracking parameters (``utm_*``) and mobile or www
+hosts therefore collapse onto the same URL. Percent-encoding is made safe
+and consistent by w3lib.
+"""
+
+from __future__ import annotations
+
+from posixpath import splitext
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+from news_etl.sources import Source
+
+_HOST_PREFIXES = ("www.", "m.")
+
+
+def _bare_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    for prefix in _HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            return host[len(prefix):]
+    return host
+
+
+def canonical_url(url: str, source: Source | None = None) -> str:
+    """The canonical form of ``url``.
+
+    With ``source``, a relative URL is resolved against the source's base URL
+    and any of the source's allowed hosts is replaced by its main host. A path
+    whose last segment has a file extension (``/news.rss``) gets no trailing
+    slash: that would name a different resource.
+    """
+    url = (url or "").strip()
+    if source is not None:
+        url = urljoin(source.base_url + "/", url)
+    parts = urlsplit(safe_url_string(url))
+    if not parts.hostname:
+        raise ValueError(f"not an absolute URL: {url!r}")
+    host = _bare_host(parts.hostname)
+    if source is not None and parts.hostname.lower() in source.allowed_hosts:
+        host = _bare_host(source.host)
+    path = parts.path or "/"
+    if not path.endswith("/") and not splitext(path.rsplit("/", 1)[-1])[1]:
+        path += "/"
+    return urlunsplit(("https", host, path, "", ""))

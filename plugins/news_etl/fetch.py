@@ -1,0 +1,427 @@
+"""The one HTTP client: polite, bounded fetching of a source's pages.
+
+A ``Fetcher`` is made per run and owns one ``requests.Session``. Every request
+it sends (robots.txt, redirects and retries included) passes through the same
+per-host rate limit. Retries follow a ``urllib3`` ``Retry`` policy (exponential
+backoff with jitter, ``Retry-After`` honoured up to a cap); the loop that drives
+it is ours so that each attempt waits for the rate limit and reads its body
+under the size limit. Redirects are followed by hand, only within the source's
+hosts. Whatever goes wrong ends as ``Rejected(stage="fetch")`` (the page is
+bad) or ``RetryableFailure(stage="fetch")`` (try again later).
+
+``base_url`` points the fetcher at a mirror (the offline replica): requests go
+to the mirror with the same path while ``Page.url`` stays on the source's host.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.message import Message
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
+
+import requests
+from bs4 import UnicodeDammit
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml import ElementTree as SafeElementTree
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.util.retry import Retry
+
+from news_etl import __version__
+from news_etl.canonical import canonical_url
+from news_etl.errors import Rejected, RetryableFailure
+from news_etl.sources import Source
+
+DEFAULT_USER_AGENT = f"news-etl/{__version__} (news archive ingestion; obeys robots.txt)"
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+KINDS = ("article", "listing", "feed")
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml",
+                        "application/xml", "text/xml"})
+RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
+_CHUNK = 64 * 1024
+_ROBOTS_MAX_BYTES = 512 * 1024
+# A failed body read is worth another attempt; a body that cannot be decompressed is not.
+_BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout)
+
+
+@dataclass
+class Page:
+    """One fetched response that was kept."""
+
+    url: str                  # canonical URL asked for, on the source's host
+    final_url: str            # after redirects, as served (the mirror's URL when mirrored)
+    status: int
+    headers: dict[str, str]
+    content_type: str
+    encoding: str | None
+    body: bytes               # content bytes, transfer/content encoding already undone
+    text: str
+    fetched_at: datetime
+    not_modified: bool = False
+
+
+@dataclass
+class _Attempt:
+    response: requests.Response
+    body: bytes = b""
+    wire_url: str = ""
+    history: list[str] = field(default_factory=list)
+
+
+def _media_type(header: str | None) -> tuple[str, str | None]:
+    """(media type, charset) of a Content-Type header; ("", None) when absent."""
+    if not header:
+        return "", None
+    msg = Message()
+    msg["content-type"] = header
+    return msg.get_content_type().lower(), msg.get_content_charset()
+
+
+def decode_body(body: bytes, charset: str | None, *, is_html: bool = True) -> tuple[str | None, str]:
+    """Text of ``body``: the header's charset, then the document's own declaration, then detection.
+
+    A declared charset that fails to decode the bytes (a cp1251 page announced as
+    UTF-8) is passed over rather than trusted.
+    """
+    if not body:
+        return charset, ""
+    known = [charset] if charset else []
+    dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=is_html)
+    if dammit.unicode_markup is None:
+        return None, body.decode("utf-8", errors="replace")
+    return dammit.original_encoding, dammit.unicode_markup
+
+
+def refuse_unsafe_xml(body: bytes) -> None:
+    """Raise Rejected when a feed declares entities or external references.
+
+    defusedxml stops at the declaration, so a "billion laughs" feed is refused
+    without being expanded. Malformed XML is left to feedparser's tolerant parser.
+    """
+    try:
+        SafeElementTree.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except (EntitiesForbidden, ExternalReferenceForbidden, DTDForbidden) as exc:
+        raise Rejected("fetch", "unsafe_feed", f"feed declares entities or external references: {exc}") \
+            from exc
+    except SafeElementTree.ParseError:
+        pass
+
+
+class Fetcher:
+    """Fetches one source's pages politely; use as a context manager (closes the session)."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        base_url: str | None = None,
+        user_agent: str | None = None,
+        rate_limit_per_second: float | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_retries: int = 3,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 30.0,
+        backoff_jitter: float = 0.5,
+        retry_after_max: int = 60,
+        max_redirects: int = 5,
+        obey_robots: bool = True,
+        conn=None,
+    ) -> None:
+        self.source = source
+        self.mirror = base_url.rstrip("/") if base_url else None
+        self.user_agent = user_agent or DEFAULT_USER_AGENT
+        rate = source.rate_limit_per_second if rate_limit_per_second is None else rate_limit_per_second
+        self.min_interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.obey_robots = obey_robots
+        # A Retry object is only a policy here: is_retry / increment / backoff / Retry-After.
+        self.retry = Retry(
+            total=max_retries, redirect=False, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+            backoff_factor=backoff_factor, backoff_max=backoff_max, backoff_jitter=backoff_jitter,
+            retry_after_max=retry_after_max, respect_retry_after_header=True, raise_on_status=False,
+        )
+        self.conn = conn  # optional: validators and bodies for conditional GET from raw_pages
+        self.session = requests.Session()
+        self.session.headers.update({
+            "User-Agent": self.user_agent,
+            "Accept": "text/html,application/xhtml+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.1",
+            "Accept-Encoding": "gzip, deflate",
+        })
+        self.requests_made = 0
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+        self._host_interval: dict[str, float] = {}
+        self._robots: dict[str, RobotFileParser] = {}
+        self._validated: dict[str, Page] = {}
+
+    # -- context manager -------------------------------------------------
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- URL mapping -----------------------------------------------------
+    def source_url(self, url: str) -> str:
+        """``url`` on the source's own host (relative and mirror URLs mapped back)."""
+        absolute = urljoin(self.source.base_url + "/", url.strip())
+        parts = urlsplit(absolute)
+        if self.mirror and parts.netloc == urlsplit(self.mirror).netloc:
+            base = urlsplit(self.source.base_url)
+            absolute = urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+        return absolute
+
+    def wire_url(self, source_url: str) -> str:
+        """Where a request for ``source_url`` is actually sent."""
+        if not self.mirror:
+            return urlunsplit(urlsplit(source_url)._replace(fragment=""))
+        parts = urlsplit(source_url)
+        return self.mirror + urlunsplit(("", "", parts.path or "/", parts.query, ""))
+
+    def _redirect_target(self, location: str) -> str | None:
+        """The URL to follow for a redirect, or None when it leaves the source."""
+        parts = urlsplit(location)
+        if self.mirror and parts.netloc == urlsplit(self.mirror).netloc:
+            return location
+        if (parts.hostname or "").lower() not in self.source.allowed_hosts:
+            return None
+        return self.wire_url(location) if self.mirror else location
+
+    def page_url(self, url: str, kind: str = "article") -> str:
+        """The URL a page is known by: canonical for articles, source-host URL for listings/feeds."""
+        on_source = self.source_url(url)
+        return canonical_url(on_source, self.source) if kind == "article" else on_source
+
+    # -- politeness ------------------------------------------------------
+    def _throttle(self, wire_url: str) -> None:
+        """Wait for this host's next request slot (a simple spacing limiter)."""
+        host = urlsplit(wire_url).netloc
+        interval = max(self.min_interval, self._host_interval.get(host, 0.0))
+        with self._lock:
+            wait = self._next_slot.get(host, 0.0) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._next_slot[host] = time.monotonic() + interval
+
+    def _robots_for(self, wire_url: str) -> RobotFileParser:
+        parts = urlsplit(wire_url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        parser = self._robots.get(key)
+        if parser is not None:
+            return parser
+        parser = RobotFileParser(key + "/robots.txt")
+        try:
+            attempt = self._send(key + "/robots.txt", {}, max_bytes=_ROBOTS_MAX_BYTES)
+        except RetryableFailure as exc:
+            # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
+            raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
+        except Rejected:
+            attempt = None
+        status = attempt.response.status_code if attempt else 404
+        if status == 200:
+            _, charset = _media_type(attempt.response.headers.get("Content-Type"))
+            text = attempt.body.decode(charset or "utf-8", errors="replace")
+            parser.parse(text.splitlines())
+            delay = parser.crawl_delay(self.user_agent)
+            if delay:
+                self._host_interval[parts.netloc] = float(delay)
+        elif 400 <= status < 500 or 300 <= status < 400:
+            parser.allow_all = True  # no robots.txt: everything is allowed (RFC 9309)
+            parser.modified()
+        else:
+            raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
+        self._robots[key] = parser
+        return parser
+
+    def _check_robots(self, wire_url: str) -> None:
+        if self.obey_robots and not self._robots_for(wire_url).can_fetch(self.user_agent, wire_url):
+            raise Rejected("fetch", "robots_disallowed", f"robots.txt forbids {wire_url}")
+
+    # -- one request, with retries ----------------------------------------
+    def _read_body(self, response: requests.Response, max_bytes: int) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise Rejected("fetch", "too_large", f"Content-Length {declared} > {max_bytes} bytes")
+        chunks, size = [], 0
+        # iter_content decompresses incrementally (urllib3 bounds each inflate step),
+        # so the limit is on decompressed bytes and a gzip bomb stops after max_bytes.
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise Rejected("fetch", "too_large", f"more than {max_bytes} bytes after decompression")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _send(self, wire_url: str, headers: dict[str, str], *, max_bytes: int | None = None) -> _Attempt:
+        """GET ``wire_url`` (no redirects), retrying transient faults; read the body of a 2xx."""
+        retry = self.retry
+        while True:
+            self._throttle(wire_url)
+            self.requests_made += 1
+            response, error = None, None
+            try:
+                response = self.session.get(wire_url, headers=headers, stream=True,
+                                            allow_redirects=False, timeout=self.timeout)
+                if response.status_code in RETRY_STATUSES:
+                    pass  # decided below, with the policy
+                elif 200 <= response.status_code < 300:
+                    body = self._read_body(response, max_bytes or self.max_bytes)
+                    response.close()
+                    return _Attempt(response, body, wire_url)
+                else:
+                    response.close()
+                    return _Attempt(response, b"", wire_url)
+            except requests.exceptions.ContentDecodingError as exc:
+                response.close()
+                raise Rejected("fetch", "bad_content_encoding", str(exc)) from exc
+            except Rejected:
+                if response is not None:
+                    response.close()
+                raise
+            except _BODY_ERRORS as exc:
+                if response is not None:
+                    response.close()
+                    response = None
+                error = exc
+            except requests.exceptions.RequestException as exc:
+                raise Rejected("fetch", "bad_request", f"{wire_url}: {exc}") from exc
+            status = response.status_code if response is not None else None
+            try:
+                raw = response.raw if response is not None else None
+                retry = retry.increment("GET", wire_url, response=raw)
+            except MaxRetryError as exc:
+                if response is not None:
+                    response.close()
+                    raise RetryableFailure("fetch", f"http_{status}",
+                                           f"{wire_url} still answered {status} after retries") from exc
+                reason = "timeout" if isinstance(error, requests.exceptions.Timeout) else "connection_error"
+                raise RetryableFailure("fetch", reason, f"{wire_url}: {error}") from exc
+            delay = retry.get_backoff_time()
+            if response is not None:
+                try:
+                    retry_after = retry.get_retry_after(response.raw)
+                except InvalidHeader:
+                    retry_after = None
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                response.close()
+            if delay > 0:
+                time.sleep(delay)
+
+    # -- the public call --------------------------------------------------
+    def _validated_page(self, page_url: str) -> Page | None:
+        if page_url in self._validated:
+            return self._validated[page_url]
+        if self.conn is not None:
+            from news_etl.rawpages import latest_page  # rawpages imports Page from here
+
+            return latest_page(self.conn, page_url)
+        return None
+
+    def fetch(self, url: str, *, kind: str = "article") -> Page:
+        """Fetch ``url`` (absolute or relative to the source); raise Rejected or RetryableFailure."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        on_source = self.source_url(url)
+        if not self.source.owns_url(on_source):
+            raise Rejected("fetch", "off_source", f"{url} is not on {self.source.name}")
+        page_url = self.page_url(url, kind)
+        wire = self.wire_url(on_source if kind != "article" else page_url)
+        try:
+            return self._fetch(page_url, wire, kind)
+        except (Rejected, RetryableFailure):
+            raise
+        except Exception as exc:  # anything unforeseen still ends as a recorded failure
+            raise RetryableFailure("fetch", "unexpected_error", f"{url}: {exc!r}") from exc
+
+    def _fetch(self, page_url: str, wire: str, kind: str) -> Page:
+        headers: dict[str, str] = {}
+        previous = self._validated_page(page_url) if kind in ("listing", "feed") else None
+        if previous is not None:
+            stored = CaseInsensitiveDict(previous.headers)
+            if stored.get("ETag"):
+                headers["If-None-Match"] = stored["ETag"]
+            if stored.get("Last-Modified"):
+                headers["If-Modified-Since"] = stored["Last-Modified"]
+        seen = {wire}
+        current = wire
+        for _hop in range(self.max_redirects + 1):
+            self._check_robots(current)
+            attempt = self._send(current, headers)
+            response = attempt.response
+            if response.is_redirect:
+                location = urljoin(current, response.headers["Location"])
+                target = self._redirect_target(location)
+                if target is None:
+                    raise Rejected("fetch", "redirect_off_host", f"{current} redirects to {location}")
+                if target in seen:
+                    raise Rejected("fetch", "redirect_loop", f"{current} redirects back to {target}")
+                seen.add(target)
+                current = target
+                continue
+            break
+        else:
+            raise Rejected("fetch", "too_many_redirects",
+                           f"more than {self.max_redirects} redirects from {wire}")
+        fetched_at = datetime.now(UTC)
+        status = response.status_code
+        if status == 304 and previous is not None:
+            return replace(previous, status=304, not_modified=True, fetched_at=fetched_at,
+                           final_url=current)
+        if not 200 <= status < 300:
+            raise Rejected("fetch", f"http_{status}", f"{current} answered {status}")
+        media_type, charset = _media_type(response.headers.get("Content-Type"))
+        allowed = FEED_TYPES if kind == "feed" else HTML_TYPES
+        if media_type not in allowed:
+            raise Rejected("fetch", "bad_content_type",
+                           f"{current} is {media_type or 'untyped'}, wanted {kind} content")
+        if kind == "feed":
+            refuse_unsafe_xml(attempt.body)
+        encoding, text = decode_body(attempt.body, charset, is_html=media_type in HTML_TYPES)
+        page = Page(url=page_url, final_url=current, status=status, headers=dict(response.headers),
+                    content_type=media_type, encoding=encoding, body=attempt.body, text=text,
+                    fetched_at=fetched_at)
+        if kind in ("listing", "feed") and ({"etag", "last-modified"} & {h.lower() for h in page.headers}):
+            self._validated[page_url] = page
+        return page
+
+
+class StoredPages:
+    """The fetcher interface over raw_pages: the newest stored copy, never a request (``--reparse``)."""
+
+    def __init__(self, conn, source: Source) -> None:
+        self.conn = conn
+        self.source = source
+        self.requests_made = 0
+
+    def __enter__(self) -> StoredPages:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def fetch(self, url: str, *, kind: str = "article") -> Page:
+        from news_etl.rawpages import latest_page
+
+        on_source = urljoin(self.source.base_url + "/", url.strip())
+        page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
+        page = latest_page(self.conn, page_url)
+        if page is None:
+            raise Rejected("fetch", "not_stored", f"no stored page for {page_url}")
+        return page
