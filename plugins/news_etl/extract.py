@@ -1,0 +1,488 @@
+"""Generic article extraction for pages without hand-written selectors.
+
+The body comes from trafilatura (precision mode, its own readability/justext
+comparison included) on a tree parsed once, then tidied at paragraph level
+with general signals: what the page itself declares (headline, description,
+JSON-LD ``articleBody``), link density and caption markup in the DOM, and a
+short lexicon of boilerplate phrases (newsletter, "read more", follow us).
+When trafilatura's text covers only part of a container whose siblings repeat
+its markup (articles split into chunks around ads), the sibling chunks are
+added; readability-lxml is asked for a second opinion only when the result
+looks too short for the page. Title, date and author come from JSON-LD, then
+OpenGraph/meta tags, then visible markup; dates go through the project's one
+date parser (news_etl.dates.parse_date) with the source's zone and language.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from news_etl.dates import DateParseError, parse_date
+from news_etl.sources import source_for_url
+
+
+@dataclass
+class GenericExtraction:
+    """What a page yields without selectors; any field may be None."""
+
+    title: str | None
+    published_at: datetime | None
+    author: str | None
+    body: str | None
+    # field -> layer that gave it, e.g. {"title": "json-ld", "body": "trafilatura"}
+    methods: dict[str, str] = field(default_factory=dict)
+
+
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                  "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "webpage",
+                  "liveblogposting", "report", "scholarlyarticle", "techarticle", "socialmediaposting"}
+
+
+def _clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+# ---------------------------------------------------------------- declared data
+
+def _jsonld_objects(tree: HtmlElement) -> list[dict]:
+    """Every JSON-LD object on the page, flattened out of @graph and lists."""
+    found: list[dict] = []
+
+    def walk(obj: object, depth: int = 0) -> None:
+        if depth > 6:
+            return
+        if isinstance(obj, list):
+            for item in obj:
+                walk(item, depth + 1)
+        elif isinstance(obj, dict):
+            found.append(obj)
+            for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
+                if isinstance(obj.get(key), list | dict):
+                    walk(obj[key], depth + 1)
+
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            walk(json.loads(raw))
+        except ValueError:
+            # Some sites put raw newlines/tabs inside strings; lenient parsing rescues them.
+            try:
+                walk(json.loads(raw, strict=False))
+            except ValueError:
+                continue
+    return found
+
+
+def _types(obj: dict) -> set[str]:
+    value = obj.get("@type") or ()
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return {str(v).lower() for v in values}
+
+
+def _article_ld(objects: list[dict]) -> dict:
+    """The JSON-LD object describing the article (most specific type first)."""
+    best: dict = {}
+    best_rank = 99
+    for obj in objects:
+        types = _types(obj)
+        if not types & _ARTICLE_TYPES:
+            continue
+        rank = 2 if types <= {"webpage"} else 1 if types & {"article"} else 0
+        if "headline" in obj or "articleBody" in obj:
+            rank -= 0.5
+        if rank < best_rank:
+            best, best_rank = obj, rank
+    return best
+
+
+def _meta(tree: HtmlElement) -> dict[str, str]:
+    """<meta> values by lowercased property/name/itemprop (first occurrence wins)."""
+    values: dict[str, str] = {}
+    for node in tree.iterfind(".//meta"):
+        key = node.get("property") or node.get("name") or node.get("itemprop")
+        content = node.get("content")
+        if key and content and content.strip():
+            values.setdefault(key.strip().lower(), content.strip())
+    return values
+
+
+# ---------------------------------------------------------------- title
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»:]|-{1,2})\s+")
+
+
+def _strip_site_name(title: str, site_names: list[str]) -> str:
+    """Drop a " | Site" / "Site - " decoration from a <title>-like string."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    lowered = {s.lower() for s in site_names if s}
+    kept = [p for p in parts if p.lower() not in lowered]
+    if len(kept) < len(parts) and kept:
+        return " - ".join(kept) if len(kept) > 1 else kept[0]
+    # Unknown site name: keep the longest part when the others look like a brand.
+    longest = max(parts, key=len)
+    return longest if len(longest) > 0.5 * len(title) else title
+
+
+def _similar(a: str, b: str) -> bool:
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    sa, sb = set(wa), set(wb)
+    return len(sa & sb) / min(len(sa), len(sb)) >= 0.8
+
+
+def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | None, str]:
+    site_names = [meta.get("og:site_name", ""), meta.get("application-name", ""),
+                  urlsplit(meta.get("og:url", "")).hostname or ""]
+    declared = [(_clean(ld.get("headline") if isinstance(ld.get("headline"), str) else ""), "json-ld"),
+                (_clean(meta.get("og:title")), "opengraph"),
+                (_clean(meta.get("twitter:title")), "meta")]
+    declared = [(t, m) for t, m in declared if t]
+    h1s = [_clean(h.text_content()) for h in tree.iterfind(".//h1")]
+    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    # The visible headline wins when it agrees with what the page declares: declared titles
+    # are often shortened for sharing, the visible one is what readers (and seeds) see.
+    for h1 in h1s:
+        if any(_similar(h1, t) for t, _ in declared):
+            return h1, "h1"
+    if declared:
+        text, method = declared[0]
+        return _strip_site_name(text, site_names), method
+    if len(h1s) == 1:
+        return h1s[0], "h1"
+    title = tree.find(".//title")
+    if title is not None and _clean(title.text_content()):
+        return _strip_site_name(_clean(title.text_content()), site_names), "title-tag"
+    return None, "none"
+
+
+# ---------------------------------------------------------------- date
+
+_DATE_META = ("article:published_time", "og:published_time", "og:article:published_time",
+              "datepublished", "publishdate", "publish-date", "pubdate", "parsely-pub-date",
+              "sailthru.date", "dc.date.issued", "dc.date", "dcterms.created", "date",
+              "article.published", "cxenseparse:recs:publishtime", "original-publish-date")
+
+
+def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, tz: str, language: str | None,
+          now: datetime | None) -> tuple[datetime | None, str]:
+    languages = [language] if language else None
+    candidates: list[tuple[str, str]] = []
+    for key in ("datePublished", "dateCreated", "uploadDate"):
+        if isinstance(ld.get(key), str):
+            candidates.append((ld[key], "json-ld"))
+    candidates += [(meta[key], "meta") for key in _DATE_META if key in meta]
+    for node in tree.xpath('.//*[@itemprop="datePublished"]'):
+        candidates.append((node.get("content") or node.get("datetime") or node.text_content(), "microdata"))
+    for node in tree.iterfind(".//time"):
+        candidates.append((node.get("datetime") or node.text_content(), "time-tag"))
+    for text, method in candidates:
+        try:
+            return parse_date(text, tz=tz, languages=languages, now=now), method
+        except DateParseError:
+            continue
+    return None, "none"
+
+
+# ---------------------------------------------------------------- author
+
+_BY = re.compile(r"^\s*(?:by|from|автор(?:ы)?|текст|written by|posted by|words by)\s*[:\-–—]?\s+", re.I)
+_ROLE = re.compile(
+    r"\s*(?:[,|\-–—/]\s*|\s+)(?:staff writer|senior writer|contributing writer|contributor|"
+    r"correspondent|reporter|editor(?:-at-large)?|columnist|senior editor|news editor|"
+    r"special to .*|for .*\.com|associated press|the associated press|ap|reuters|"
+    r"корреспондент|редактор|обозреватель|журналист)\s*$", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\n)\s*", re.I)
+_EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
+
+
+def _clean_author_name(name: str) -> str:
+    name = _EMAILISH.sub("", _clean(name))
+    name = _BY.sub("", name)
+    for _ in range(2):
+        name = _ROLE.sub("", name).strip(" ,|-–—")
+    return name.strip(" ,|-–—:")
+
+
+def clean_authors(raw: list[str]) -> str | None:
+    """Names without "By", roles and contacts, de-duplicated, joined with ", "."""
+    names: list[str] = []
+    for item in raw:
+        for part in _AUTHOR_SPLIT.split(_BY.sub("", _clean(item))):
+            name = _clean_author_name(part)
+            words = name.split()
+            # A name is a few words; long strings are sentences or bios, not bylines.
+            if not name or len(words) > 5 or len(name) > 60 or name.lower() in {"staff", "admin"}:
+                continue
+            if name.lower() not in {n.lower() for n in names}:
+                names.append(name)
+    return ", ".join(names) or None
+
+
+def _ld_names(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [n for item in value for n in _ld_names(item)]
+    if isinstance(value, dict):
+        if _types(value) & {"organization", "newsmediaorganization"}:
+            return []
+        name = value.get("name")
+        return _ld_names(name) if name else []
+    return []
+
+
+def _author(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | None, str]:
+    found = clean_authors(_ld_names(ld.get("author")))
+    if found:
+        return found, "json-ld"
+    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
+        value = meta.get(key, "")
+        if value and not value.startswith("http"):
+            found = clean_authors([value])
+            if found:
+                return found, "meta"
+    nodes = tree.xpath('.//*[@rel="author"] | .//*[@itemprop="author"]')
+    found = clean_authors([_clean(n.text_content()) for n in nodes if len(_clean(n.text_content())) < 80])
+    if found:
+        return found, "markup"
+    for node in tree.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " byline ") '
+                           'or contains(@class, "author-name") or contains(@class, "byline__name")]'):
+        text = _clean(node.text_content())
+        if 0 < len(text) < 80:
+            found = clean_authors([text])
+            if found:
+                return found, "markup"
+    return None, "none"
+
+
+# ---------------------------------------------------------------- body
+
+# Blocks removed before trafilatura: captions and credits are not article prose.
+_PRUNE = ["//figcaption", "//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')]"]
+
+# Short paragraphs made of these are site furniture wherever they appear.
+_LEAD_IN = re.compile(
+    r"^(?:related(?: articles?| stories| content)?|read more|read also|see more|see also|also on \S+|"
+    r"more from|don'?t miss|recommended|читайте также|смотрите также|читайте по теме|по теме)\s*[:|»]",
+    re.I,
+)
+_BOILERPLATE = re.compile(
+    r"^(?:related|read more|see more|see also|also on|more from|don'?t miss|recommended|"
+    r"читайте также|смотрите также|читайте нас|подписывайтесь)\b"
+    r"|\b(?:newsletters?|subscribe to|follow (?:us|\w+(?: \w+)? on)|"
+    r"all rights reserved|click here|share (?:this|it) with|like this story|tell us what you think|"
+    r"подпис\w+ на|наш телеграм|telegram-канал)\b",
+    re.I,
+)
+
+
+_SHORT_TEXT = 1500  # characters
+
+
+def _shingles(words: list[str], n: int = 4) -> Counter:
+    return Counter(tuple(words[i:i + n]) for i in range(max(len(words) - n + 1, 0)))
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    return [p for p in (_clean(line) for line in (text or "").split("\n")) if p]
+
+
+def _key(text: str) -> str:
+    return " ".join(_words(text)[:12])
+
+
+def _link_density(node: HtmlElement) -> float:
+    text = len(_clean(node.text_content())) or 1
+    return sum(len(_clean(a.text_content())) for a in node.iterfind(".//a")) / text
+
+
+def _sibling_chunks(tree: HtmlElement, paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """Prose from containers that repeat the markup of the one trafilatura chose.
+
+    Sites split long articles into several identical containers (ads between
+    them); extractors keep the first. Containers with the same tag and class as
+    the one holding most extracted paragraphs, prose-like (few links) and not
+    already extracted, are returned as (before, after) paragraph lists.
+    """
+    wanted = {_key(p) for p in paragraphs if len(p) > 40}
+    if len(wanted) < 2:
+        return [], []
+    parents: Counter = Counter()
+    for node in tree.iter("p"):
+        if _key(node.text_content()) in wanted:
+            parent = node.getparent()
+            if parent is not None:
+                parents[parent] += 1
+    if not parents:
+        return [], []
+    main, hits = parents.most_common(1)[0]
+    css = (main.get("class") or "").strip()
+    if hits < 2 or not css:
+        return [], []
+    before: list[str] = []
+    after: list[str] = []
+    seen_main = False
+    known = {_key(p) for p in paragraphs}
+    for node in tree.iter(main.tag):
+        if node is main:
+            seen_main = True
+            continue
+        if (node.get("class") or "").strip() != css or _link_density(node) > 0.2:
+            continue
+        # Only containers outside the chosen one (nested repeats are already covered).
+        if any(a is main for a in node.iterancestors()) or any(a is node for a in main.iterancestors()):
+            continue
+        texts = [_clean(p.text_content()) for p in node.iterfind("p")]
+        texts = [t for t in texts if t and _key(t) not in known]
+        # A chunk of an article is several paragraphs of prose; a lone quote box or
+        # a "don't miss" strip sharing the class is not.
+        if len(texts) < 2 or sum(len(t) for t in texts) < 200:
+            continue
+        known.update(_key(t) for t in texts)
+        (after if seen_main else before).extend(texts)
+    return before, after
+
+
+def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) -> list[str]:
+    """Drop a repeated headline/standfirst at the top and boilerplate lines."""
+    out = list(paragraphs)
+    title_words = _words(title or "")
+    # Only an exact repeat: a lead sentence often paraphrases the headline closely.
+    while out and title_words and _words(out[0]) == title_words:
+        out.pop(0)
+    # Furniture sits at the edges (newsletter boxes, "follow us", related links): only the
+    # first two and last four paragraphs are tested, so prose mentioning "subscribe" stays.
+    edge = {i for i in range(len(out)) if i < 2 or i >= len(out) - 4}
+    return [p for i, p in enumerate(out)
+            if not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
+
+
+def _drop_link_lists(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Drop short paragraphs that are, wherever they occur on the page, just a link.
+
+    Teasers for other articles ("- 15 Amazing Images of Stars") survive
+    extraction as text; in the DOM they are blocks whose text is all anchor text.
+    """
+    short = {_key(p) for p in paragraphs if len(p) < 200}
+    if not short:
+        return paragraphs
+    linky: dict[str, bool] = {}
+    for node in tree.iter("p", "li", "h2", "h3", "h4", "dd", "dt"):
+        key = _key(node.text_content())
+        if key in short:
+            linky[key] = linky.get(key, True) and _link_density(node) >= 0.9
+    return [p for p in paragraphs if not linky.get(_key(p), False)]
+
+
+def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
+          meta: dict[str, str]) -> tuple[str | None, str]:
+    options = {"url": url, "include_comments": False, "favor_precision": True, "prune_xpath": _PRUNE}
+    # Fast mode skips trafilatura's readability/justext comparison, which only changes the
+    # result when its own extraction comes out short; the full cascade runs in that case.
+    text = trafilatura.extract(tree, fast=True, **options) or ""
+    method = "trafilatura"
+    if len(text) < _SHORT_TEXT:
+        text = trafilatura.extract(tree, **options) or ""
+    paragraphs = _paragraphs(text)
+    declared = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
+    declared_paras = _paragraphs(declared)
+    if declared_paras and len(_clean(declared)) > 2 * len(" ".join(paragraphs)) + 200:
+        # trafilatura found little while the page declares its full text.
+        paragraphs, method = declared_paras, "json-ld"
+    if method == "trafilatura":
+        before, after = _sibling_chunks(tree, paragraphs)
+        if before or after:
+            paragraphs, method = before + paragraphs + after, "trafilatura+siblings"
+    paragraphs = _drop_link_lists(tree, paragraphs)
+    paragraphs = _tidy(paragraphs, title=title,
+                       description=meta.get("og:description") or meta.get("description"))
+    return ("\n".join(paragraphs) or None), method
+
+
+# ---------------------------------------------------------------- public API
+
+def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: str | None,
+                    fetched_at: datetime | None = None) -> GenericExtraction:
+    """Title, publication time (aware UTC), author and body of an article page.
+
+    ``tz``/``language`` are the source's: they place dates shown without an
+    offset and read month names. ``fetched_at`` anchors relative dates.
+    """
+    tree = load_html(html)
+    if tree is None:
+        return GenericExtraction(None, None, None, None, {"title": "none", "published_at": "none",
+                                                           "author": "none", "body": "none"})
+    objects = _jsonld_objects(tree)
+    ld = _article_ld(objects)
+    meta = _meta(tree)
+    title, title_method = _title(tree, ld, meta)
+    published_at, date_method = _date(tree, ld, meta, tz=tz, language=language, now=fetched_at)
+    author, author_method = _author(tree, ld, meta)
+    body, body_method = _body(tree, url, ld, title, meta)
+    return GenericExtraction(
+        title=title, published_at=published_at, author=author, body=body,
+        methods={"title": title_method, "published_at": date_method, "author": author_method,
+                 "body": body_method if body else "none"},
+    )
+
+
+def _page_language(html: str) -> str | None:
+    match = re.search(r"<html[^>]*\blang=[\"']?([a-zA-Z]{2})", html[:5000], re.I)
+    return match.group(1).lower() if match else None
+
+
+def read_html(path_or_dash: str | Path) -> str:
+    """Text of an .html / .html.gz file, or of stdin for "-"."""
+    data = sys.stdin.buffer.read() if str(path_or_dash) == "-" else Path(path_or_dash).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1251" if b"charset=windows-1251" in data[:4000].lower() else "latin-1")
+
+
+def extract_file(path_or_dash: str | Path, url: str | None = None) -> dict:
+    """The ``news-etl extract FILE [--url URL]`` result as a JSON-safe dict."""
+    html = read_html(path_or_dash)
+    source = source_for_url(url) if url else None
+    if source is not None:
+        tz, language, source_name = source.timezone, source.language, source.name
+    else:
+        tz, language, source_name = "UTC", _page_language(html), None
+    result = extract_generic(html, url=url, tz=tz, language=language)
+    return {
+        "title": result.title,
+        "published_at": result.published_at.isoformat() if result.published_at else None,
+        "author": result.author,
+        "source": source_name,
+        "url": url,
+        "body": result.body,
+        "extraction": result.methods,
+    }
+
+
+__all__ = ["GenericExtraction", "clean_authors", "extract_file", "extract_generic", "read_html"]
