@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-SOURCES_FILE = Path(os.environ.get("NEWS_ETL_SOURCES_FILE", Path(__file__).with_name("sources.yaml")))
+log = logging.getLogger(__name__)
+
+SOURCES_FILE = Path(__file__).with_name("sources.yaml")
 
 
 class SourceConfigError(ValueError):
@@ -26,8 +30,10 @@ class Source:
     allowed_hosts: tuple[str, ...]
     timezone: str
     language: str = "ru"
+    date_formats: tuple[str, ...] = ()
     rate_limit_per_second: float = 1.0
     article_url_pattern: str | None = None
+    min_articles_per_day: int = 0
     day_archive: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
@@ -49,33 +55,128 @@ class Source:
         return match.group("id") if match and "id" in match.groupdict() else None
 
 
-def _source_from_entry(entry: dict) -> Source:
-    discovery = entry.get("discovery") or {}
+# The shape of one entry of sources.yaml; jsonschema gives each mistake a path.
+ENTRY_SCHEMA: dict = {
+    "type": "object",
+    "required": ["key", "name", "base_url"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "name": {"type": "string", "minLength": 1},
+        "base_url": {"type": "string", "pattern": "^https?://[^/]+/?$"},
+        "allowed_hosts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "timezone": {"type": "string"},
+        "language": {"type": "string", "pattern": "^[a-z]{2}$"},
+        "date_formats": {"type": "array", "items": {"type": "string"}},
+        "rate_limit_per_second": {"type": "number", "exclusiveMinimum": 0},
+        "article_url_pattern": {"type": "string"},
+        "min_articles_per_day": {"type": "integer", "minimum": 0},
+        "discovery": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "day_archive": {"type": "string"},
+                "feeds": {"type": "array", "items": {"type": "string"}},
+                "sitemaps": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "selectors": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: {"type": "string"} for k in
+                           ("title", "date", "author", "body", "lead", "noise")},
+        },
+    },
+}
+
+
+def _check_entry(entry: object) -> None:
+    """Raise SourceConfigError with every problem of one entry, each with its place."""
+    import jsonschema  # here, not at import: DAG files import this module
+
+    validator = jsonschema.Draft202012Validator(ENTRY_SCHEMA)
+    problems = sorted(validator.iter_errors(entry), key=lambda e: list(e.absolute_path))
+    if problems:
+        key = entry.get("key", "?") if isinstance(entry, dict) else "?"
+        raise SourceConfigError("; ".join(
+            f"source {key!r}: {'.'.join(map(str, p.absolute_path)) or 'entry'}: {p.message}"
+            for p in problems))
+    if entry.get("article_url_pattern"):
+        try:
+            re.compile(entry["article_url_pattern"])
+        except re.error as exc:
+            raise SourceConfigError(f"source {entry['key']!r}: article_url_pattern: {exc}") from None
+    tz = entry.get("timezone", "UTC")
     try:
-        return Source(
-            key=entry["key"],
-            name=entry["name"],
-            base_url=entry["base_url"].rstrip("/"),
-            allowed_hosts=tuple(h.lower() for h in entry.get("allowed_hosts") or
-                                [urlsplit(entry["base_url"]).hostname]),
-            timezone=entry.get("timezone", "UTC"),
-            language=entry.get("language", "ru"),
-            rate_limit_per_second=float(entry.get("rate_limit_per_second", 1.0)),
-            article_url_pattern=entry.get("article_url_pattern"),
-            day_archive=discovery.get("day_archive"),
-            feeds=tuple(discovery.get("feeds") or ()),
-            sitemaps=tuple(discovery.get("sitemaps") or ()),
-            selectors=dict(entry.get("selectors") or {}),
-        )
-    except KeyError as exc:
-        raise SourceConfigError(f"source entry {entry.get('key', '?')!r} lacks {exc.args[0]!r}") from exc
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SourceConfigError(f"source {entry['key']!r}: timezone: unknown time zone {tz!r}") from None
+
+
+def _source_from_entry(entry: dict) -> Source:
+    _check_entry(entry)
+    discovery = entry.get("discovery") or {}
+    return Source(
+        key=entry["key"],
+        name=entry["name"],
+        base_url=entry["base_url"].rstrip("/"),
+        allowed_hosts=tuple(h.lower() for h in entry.get("allowed_hosts") or
+                            [urlsplit(entry["base_url"]).hostname]),
+        timezone=entry.get("timezone", "UTC"),
+        language=entry.get("language", "ru"),
+        date_formats=tuple(entry.get("date_formats") or ()),
+        rate_limit_per_second=float(entry.get("rate_limit_per_second", 1.0)),
+        article_url_pattern=entry.get("article_url_pattern"),
+        min_articles_per_day=int(entry.get("min_articles_per_day", 0)),
+        day_archive=discovery.get("day_archive"),
+        feeds=tuple(discovery.get("feeds") or ()),
+        sitemaps=tuple(discovery.get("sitemaps") or ()),
+        selectors=dict(entry.get("selectors") or {}),
+    )
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """What the sources file gave: the valid sources, and why the others were skipped."""
+
+    sources: dict[str, Source]
+    problems: tuple[str, ...]
+
+
+def read_sources(path: Path | str | None = None) -> SourceConfig:
+    """Read and validate a sources file. A broken entry is reported and skipped; the rest load."""
+    path = Path(path or os.environ.get("NEWS_ETL_SOURCES_FILE") or SOURCES_FILE)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SourceConfigError(f"cannot read sources file {path}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise SourceConfigError(f"{path}: expected a top-level 'sources:' list")
+    sources: dict[str, Source] = {}
+    problems: list[str] = []
+    for n, entry in enumerate(data["sources"], start=1):
+        try:
+            source = _source_from_entry(entry)
+        except SourceConfigError as exc:
+            problems.append(f"{path}: entry {n}: {exc}")
+            continue
+        if source.key in sources:
+            problems.append(f"{path}: entry {n}: duplicate source key {source.key!r}")
+            continue
+        sources[source.key] = source
+    for problem in problems:
+        log.error("skipping a source: %s", problem)
+    return SourceConfig(sources, tuple(problems))
+
+
+def load_sources(path: Path | str | None = None) -> dict[str, Source]:
+    """All valid configured sources by key (broken entries are logged and skipped)."""
+    return _cached_sources(str(path or os.environ.get("NEWS_ETL_SOURCES_FILE") or SOURCES_FILE)).sources
 
 
 @cache
-def load_sources(path: Path = SOURCES_FILE) -> dict[str, Source]:
-    """All configured sources by key."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return {s.key: s for s in map(_source_from_entry, data.get("sources") or [])}
+def _cached_sources(path: str) -> SourceConfig:
+    return read_sources(path)
 
 
 def get_source(key: str) -> Source:
