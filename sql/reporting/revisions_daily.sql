@@ -1,0 +1,7 @@
+-- Reads reporting.revisions_daily (migrations/003_reporting.sql) for the
+-- report window. A row: one source on one local day.
+-- Parameters: %(since)s, %(until)s (dates, inclusive).
+SELECT day, source_key, revisions, articles
+FROM reporting.revisions_daily
+WHERE day BETWEEN %(since)s AND %(until)s
+ORDER BY day, source_key;
