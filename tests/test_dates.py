@@ -1,0 +1,81 @@
+"""news_etl.dates.parse_date: the site's formats, Almaty's 2024-03-01 change, relative days, garbage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from news_etl.dates import DateParseError, parse_date, to_utc
+
+TZ = "Asia/Almaty"
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+ABSOLUTE = [
+    # text, expected UTC                                   why
+    ("5 ноября 2019 13:15", utc(2019, 11, 5, 7, 15)),      # the sample article, UTC+6
+    ("12 марта 2020, 14:05", utc(2020, 3, 12, 8, 5)),      # older markup, comma
+    ("27 апреля 2026 17:42", utc(2026, 4, 27, 12, 42)),    # current markup, UTC+5
+    ("5 ноября 2019 г. в 13:15", utc(2019, 11, 5, 7, 15)),
+    ("05.11.2019 13:15", utc(2019, 11, 5, 7, 15)),
+    ("5 ноября 2019", utc(2019, 11, 4, 18, 0)),            # date only: local midnight
+    ("  5  ноября\n2019   13:15 ", utc(2019, 11, 5, 7, 15)),
+    ("29 февраля 2024 22:30", utc(2024, 2, 29, 16, 30)),   # last UTC+6 evening
+    ("29 февраля 2024 23:30", utc(2024, 2, 29, 17, 30)),   # repeated hour: first occurrence, UTC+6
+    ("1 марта 2024 00:30", utc(2024, 2, 29, 19, 30)),      # first UTC+5 day, still Feb 29 in UTC
+    ("1 марта 2024 10:00", utc(2024, 3, 1, 5, 0)),
+    ("31 декабря 2023 23:59", utc(2023, 12, 31, 17, 59)),
+    ("2019-11-05T13:15:00+06:00", utc(2019, 11, 5, 7, 15)),  # JSON-LD/meta ISO keeps its offset
+    ("2024-02-29T23:30:00+05:00", utc(2024, 2, 29, 18, 30)),  # second occurrence, told by the offset
+    ("2024-03-01T00:30:00+05:00", utc(2024, 2, 29, 19, 30)),
+    ("2026-04-27T12:42:00Z", utc(2026, 4, 27, 12, 42)),
+    ("2019-11-05 13:15", utc(2019, 11, 5, 7, 15)),          # ISO without offset: source's zone
+    ("5 Nov 2019 13:15", utc(2019, 11, 5, 7, 15)),          # anything else goes to dateparser
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ABSOLUTE, ids=[t for t, _ in ABSOLUTE])
+def test_absolute_dates(text, expected):
+    result = parse_date(text, tz=TZ, languages=["ru", "en"] if "Nov" in text else None)
+    assert result == expected
+    assert result.tzinfo is not None and result.utcoffset().total_seconds() == 0
+
+
+# fetched_at (UTC), shown text, expected UTC
+RELATIVE = [
+    (utc(2024, 5, 10, 19, 30), "Сегодня 00:10", utc(2024, 5, 10, 19, 10)),   # 00:30 in Almaty, May 11
+    (utc(2024, 5, 10, 19, 30), "Вчера, 23:50", utc(2024, 5, 10, 18, 50)),    # yesterday = May 10 local
+    (utc(2024, 5, 10, 19, 30), "Вчера 14:05", utc(2024, 5, 10, 9, 5)),
+    (utc(2024, 5, 10, 17, 0), "Сегодня 17:42", utc(2024, 5, 10, 12, 42)),    # 22:00 local, same day
+    (utc(2024, 5, 10, 17, 0), "Вчера, 14:05", utc(2024, 5, 9, 9, 5)),
+    (utc(2024, 5, 11, 18, 50), "Сегодня, 23:40", utc(2024, 5, 11, 18, 40)),  # 23:50 local
+    (utc(2024, 5, 11, 18, 50), "сегодня в 09:00", utc(2024, 5, 11, 4, 0)),
+    (utc(2024, 2, 29, 19, 10), "Вчера, 22:00", utc(2024, 2, 29, 16, 0)),     # fetched Mar 1 00:10 (+5)
+    (utc(2024, 2, 29, 19, 10), "Сегодня 00:05", utc(2024, 2, 29, 19, 5)),    # ...yesterday was +6
+    (utc(2019, 12, 31, 18, 30), "Сегодня 00:15", utc(2019, 12, 31, 18, 15)),  # 00:30 on Jan 1 in Almaty
+    (utc(2019, 12, 31, 18, 30), "Вчера, 23:59", utc(2019, 12, 31, 17, 59)),
+]
+
+
+@pytest.mark.parametrize(("now", "text", "expected"), RELATIVE,
+                         ids=[f"{t}@{n:%m-%dT%H:%M}" for n, t, _ in RELATIVE])
+def test_relative_dates(now, text, expected):
+    assert parse_date(text, tz=TZ, now=now) == expected
+
+
+GARBAGE = ["", "   ", "мусор", "lorem ipsum dolor", "31 февраля 2024 10:00", "5 ноября 2019 25:99",
+           "2024-13-45", "Вчера, 24:61", "45.13.2020 10:00"]
+
+
+@pytest.mark.parametrize("text", GARBAGE)
+def test_garbage_is_rejected(text):
+    with pytest.raises(DateParseError):
+        parse_date(text, tz=TZ, now=utc(2024, 5, 10, 12, 0))
+
+
+def test_to_utc_uses_the_tz_database_not_a_fixed_offset():
+    assert to_utc(datetime(2024, 2, 29, 12, 0), TZ) == utc(2024, 2, 29, 6, 0)
+    assert to_utc(datetime(2024, 3, 1, 12, 0), TZ) == utc(2024, 3, 1, 7, 0)
