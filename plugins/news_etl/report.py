@@ -116,6 +116,7 @@ def build_report(conn, days: int = 7, *, today: date | None = None, authors: int
     return {
         "generated_at": generated_at.isoformat(),
         "days": days,
+        "today": today.isoformat(),
         "since": since.isoformat(),
         "until": until.isoformat(),
         "sections": sections,
@@ -191,10 +192,15 @@ def _table(columns: list[str], rows: list[dict], max_width: int = 60) -> list[st
     return [line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells]
 
 
+def _window_text(report: dict) -> str:
+    return (f"Last {report['days']} day(s) up to {report['today']} (UTC): local days {report['since']} to "
+            f"{report['until']} of each source, the last one begun only east of UTC.")
+
+
 def render_text(report: dict) -> str:
     """The report as aligned plain-text tables for a terminal."""
-    out = [f"News ingestion report: {report['since']} to {report['until']} "
-           f"({report['days']} days, local days of each source), generated {report['generated_at'][:19]}Z"]
+    out = [f"News ingestion report, generated {_cell('generated_at', report['generated_at'])}",
+           _window_text(report)]
     for key, _query_name, _title in SECTIONS:
         section = report["sections"][key]
         out += ["", section["title"]]
@@ -211,6 +217,7 @@ def render_json(report: dict) -> str:
 
 
 # -------------------------------------------------------------------- charts
+# matplotlib is imported inside the functions: only the HTML report needs it.
 
 def _new_figure():
     from matplotlib.figure import Figure
@@ -224,15 +231,26 @@ def _no_data(ax) -> None:
     ax.set_axis_off()
 
 
+def _integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _days(values: list[str]) -> list[date]:
     return [date.fromisoformat(v) for v in values]
 
 
-def _date_axis(ax) -> None:
+def _date_axis(ax, days: list[date]) -> None:
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    # Whole days only (an automatic locator puts hours on a short window).
+    span = (max(days) - min(days)).days + 1
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, span // 8)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    half = timedelta(hours=12)  # (date - timedelta(hours=12) would drop the hours)
+    ax.set_xlim(datetime.combine(min(days), datetime.min.time()) - half,
+                datetime.combine(max(days), datetime.min.time()) + half)
 
 
 def _chart_articles(fig, ax, report: dict) -> None:
@@ -245,7 +263,8 @@ def _chart_articles(fig, ax, report: dict) -> None:
         ax.plot(_days([r["day"] for r in mine]), [r["articles"] for r in mine], marker="o", label=source)
     ax.set_ylabel("articles")
     ax.set_ylim(bottom=0)
-    _date_axis(ax)
+    _integer_ticks(ax.yaxis)
+    _date_axis(ax, _days([r["day"] for r in rows]))
     ax.legend(fontsize="small")
 
 
@@ -263,7 +282,7 @@ def _chart_lag(fig, ax, report: dict) -> None:
         ax.plot(days, [r["lag_p90_s"] / scale for r in mine], marker="^", linestyle="--",
                 color=line.get_color(), label=f"{source} p90")
     ax.set_ylabel(unit)
-    _date_axis(ax)
+    _date_axis(ax, _days([r["day"] for r in rows]))
     ax.legend(fontsize="small")
 
 
@@ -283,6 +302,7 @@ def _chart_runs(fig, ax, report: dict) -> None:
     ax.set_xticks(positions[::step], [f"#{r['run_id']}" for r in rows][::step])
     ax.set_xlabel("run")
     ax.set_ylabel("URLs")
+    _integer_ticks(ax.yaxis)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
@@ -296,6 +316,7 @@ def _chart_rejects(fig, ax, report: dict) -> None:
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("rejects")
+    _integer_ticks(ax.xaxis)
 
 
 CHARTS = [
@@ -333,7 +354,7 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: 1em 0; } figure.chart svg { max-width: 100%; height: auto; }
-.empty { color: #777; }
+.empty { color: #777; } .scroll { overflow-x: auto; }
 """
 
 
@@ -349,7 +370,7 @@ def _html_table(section: dict) -> str:
         ) + "</tr>"
         for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def render_html(report: dict) -> str:
@@ -371,7 +392,7 @@ def render_html(report: dict) -> str:
         for key, _query_name, _title in SECTIONS
         if key != "newest_articles"
     )
-    window = f"{report['since']} to {report['until']} ({report['days']} days)"
+    window = f"{report['since']} to {report['until']}"
     generated = _cell("generated_at", report["generated_at"])
     # The CSP forbids any script and any fetch even if something slipped through escaping.
     return f"""<!DOCTYPE html>
@@ -385,7 +406,7 @@ def render_html(report: dict) -> str:
 </head>
 <body>
 <h1>News ingestion report</h1>
-<p>Window: {esc(window)}, local days of each source. Generated {esc(generated)}.</p>
+<p>{esc(_window_text(report))} Generated {esc(generated)}.</p>
 <h2>Newest articles</h2>
 <ol id="newest">{newest_items}</ol>
 <h2>Charts</h2>
