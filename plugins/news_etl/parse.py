@@ -212,10 +212,10 @@ def _from_selectors(soup: BeautifulSoup | None) -> dict[str, Any]:
                 found["title"] = title
                 break
     for selector in DATE_SELECTORS:
-        if (el := soup.select_one(selector)) is not None:
-            if value := (el.get("datetime") or _text(el)):
-                found["date"] = value
-                break
+        el = soup.select_one(selector)
+        if el is not None and (value := el.get("datetime") or _text(el)):
+            found["date"] = value
+            break
     for selector in AUTHOR_SELECTORS:
         if (el := soup.select_one(selector)) is not None and (name := _text(el)):
             lowered = name.lower()
