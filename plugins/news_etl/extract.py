@@ -170,11 +170,14 @@ def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | Non
     if declared:
         text, method = declared[0]
         return _strip_site_name(text, site_names), method
+    node = tree.find(".//title")
+    title = _strip_site_name(_clean(node.text_content()), site_names) if node is not None else ""
+    if title:
+        # A lone <h1> that disagrees with <title> is usually the site's logo.
+        agreeing = [h for h in h1s if _similar(h, title)]
+        return (agreeing[0], "h1") if agreeing else (title, "title-tag")
     if len(h1s) == 1:
         return h1s[0], "h1"
-    title = tree.find(".//title")
-    if title is not None and _clean(title.text_content()):
-        return _strip_site_name(_clean(title.text_content()), site_names), "title-tag"
     return None, "none"
 
 
@@ -186,9 +189,39 @@ _DATE_META = ("article:published_time", "og:published_time", "og:article:publish
               "article.published", "cxenseparse:recs:publishtime", "original-publish-date")
 
 
-def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, tz: str, language: str | None,
-          now: datetime | None) -> tuple[datetime | None, str]:
-    languages = [language] if language else None
+_DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/")
+
+
+_TEXT_DATE = re.compile(
+    r"\b(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})(?:,?\s+\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?"
+    r"|\b\d{1,2}\s+[^\W\d]{3,10}\.?,?\s+\d{4}(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?"
+    r"|\b[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4}(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?",
+    re.I,
+)
+
+
+def _visible_dates(tree: HtmlElement, limit: int = 8) -> list[str]:
+    """The first date-like strings in the page's short text nodes, in page order."""
+    found: list[str] = []
+    body = tree.find(".//body")
+    for node in (body if body is not None else tree).iter():
+        if not isinstance(node.tag, str) or node.tag in ("script", "style", "noscript"):
+            continue
+        for text in (node.text, node.tail):
+            if text and 6 <= len(text) < 120:
+                match = _TEXT_DATE.search(text)
+                if match:
+                    found.append(match.group(0))
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
+def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None, tz: str,
+          language: str | None, now: datetime | None) -> tuple[datetime | None, str]:
+    # English is tried after the source's language: dates in meta tags are often English.
+    languages = list(dict.fromkeys([language or "en", "en"]))
     candidates: list[tuple[str, str]] = []
     for key in ("datePublished", "dateCreated", "uploadDate"):
         if isinstance(ld.get(key), str):
@@ -198,11 +231,38 @@ def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, tz: str, languag
         candidates.append((node.get("content") or node.get("datetime") or node.text_content(), "microdata"))
     for node in tree.iterfind(".//time"):
         candidates.append((node.get("datetime") or node.text_content(), "time-tag"))
+    # Visible dates in elements named for them ("date", "published", "byline"), short text only.
+    for node in tree.xpath('.//*[contains(@class, "date") or contains(@class, "publish") or '
+                           'contains(@class, "byline") or contains(@class, "time")][not(*[4])]')[:20]:
+        text = _clean(node.text_content())
+        if 6 <= len(text) <= 80 and re.search(r"\d", text):
+            candidates.append((_BY.sub("", text), "markup"))
+    day_only: tuple[datetime, str] | None = None
     for text, method in candidates:
         try:
-            return parse_date(text, tz=tz, languages=languages, now=now), method
+            parsed = parse_date(text, tz=tz, languages=languages, now=now)
         except DateParseError:
             continue
+        if not _DAY_ONLY.match(_clean(text)):
+            # A full timestamp on the same day beats a bare day found earlier.
+            if day_only is None or abs(parsed - day_only[0]).total_seconds() < 36 * 3600:
+                return parsed, method
+            break
+        day_only = day_only or (parsed, method)
+    if day_only:
+        return day_only
+    # Last resorts: a date written in the page's text, then one in the URL's path.
+    for text in _visible_dates(tree):
+        try:
+            return parse_date(text, tz=tz, languages=languages, now=now), "text"
+        except DateParseError:
+            continue
+    match = _URL_DATE.search(urlsplit(url or "").path)
+    if match:
+        try:
+            return parse_date("-".join(match.groups()), tz=tz, languages=languages, now=now), "url"
+        except DateParseError:
+            pass
     return None, "none"
 
 
@@ -210,11 +270,11 @@ def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, tz: str, languag
 
 _BY = re.compile(r"^\s*(?:by|from|автор(?:ы)?|текст|written by|posted by|words by)\s*[:\-–—]?\s+", re.I)
 _ROLE = re.compile(
-    r"\s*(?:[,|\-–—/]\s*|\s+)(?:staff writer|senior writer|contributing writer|contributor|"
-    r"correspondent|reporter|editor(?:-at-large)?|columnist|senior editor|news editor|"
-    r"special to .*|for .*\.com|associated press|the associated press|ap|reuters|"
+    r"\s*(?:[,|\-–—/]\s*|\s+)(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)|"
+    r"contributor|columnist|editor-at-large|special to .*|for .*\.com|staff|"
     r"корреспондент|редактор|обозреватель|журналист)\s*$", re.I)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bи\b|\n)\s*", re.I)
+# Parts of a byline: "A, B and C", "A & B", "A. Site" (not after an initial such as "E.").
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\band\b|\bи\b|\n|(?<=\w\w)\.\s+)\s*", re.I)
 _EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
 
 
@@ -226,19 +286,32 @@ def _clean_author_name(name: str) -> str:
     return name.strip(" ,|-–—:")
 
 
-def clean_authors(raw: list[str]) -> str | None:
-    """Names without "By", roles and contacts, de-duplicated, joined with ", "."""
+def clean_authors(raw: list[str], exclude: tuple[str, ...] = (),
+                  brand_words: tuple[str, ...] = ()) -> str | None:
+    """Names without "By", roles and contacts, de-duplicated, joined with ", ".
+
+    ``exclude`` holds names that are not people here (the site's own name);
+    ``brand_words`` (e.g. the host "sputniknews.com") drop brand-like names
+    listed next to a person's.
+    """
     names: list[str] = []
+    skip = {e.lower() for e in exclude if e} | {"staff", "admin", "by"}
     for item in raw:
         for part in _AUTHOR_SPLIT.split(_BY.sub("", _clean(item))):
             name = _clean_author_name(part)
             words = name.split()
-            # A name is a few words; long strings are sentences or bios, not bylines.
-            if not name or len(words) > 5 or len(name) > 60 or name.lower() in {"staff", "admin"}:
+            # A name is a few words without digits; longer strings are sentences or bios.
+            if (not name or len(words) > 5 or len(name) > 60 or name.lower() in skip
+                    or re.search(r"\d", name) or (len(words) == 1 and len(name) <= 3)):
                 continue
+            if name.isupper() and len(name) > 3:
+                name = name.title()  # "TOM KRISHER" as shown in some bylines
             if name.lower() not in {n.lower() for n in names}:
                 names.append(name)
-    return ", ".join(names) or None
+    brands = {b.lower() for b in brand_words if len(b) >= 4}
+    people = [n for n in names if not any(w.lower() in b for w in n.split() if len(w) >= 4 for b in brands)]
+    # "Jane Doe, Sputnik International": the site's brand is not a co-author.
+    return ", ".join(people or names) or None
 
 
 def _ld_names(value: object) -> list[str]:
@@ -254,25 +327,26 @@ def _ld_names(value: object) -> list[str]:
     return []
 
 
-def _author(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | None, str]:
-    found = clean_authors(_ld_names(ld.get("author")))
+def _author(tree: HtmlElement, ld: dict, meta: dict[str, str], url: str | None) -> tuple[str | None, str]:
+    site = (meta.get("og:site_name", ""), meta.get("application-name", ""))
+    brands = (urlsplit(url or "").hostname or "", *site)
+    found = clean_authors(_ld_names(ld.get("author")), site, brands)
     if found:
         return found, "json-ld"
     for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
         value = meta.get(key, "")
         if value and not value.startswith("http"):
-            found = clean_authors([value])
+            found = clean_authors([value], site, brands)
             if found:
                 return found, "meta"
-    nodes = tree.xpath('.//*[@rel="author"] | .//*[@itemprop="author"]')
-    found = clean_authors([_clean(n.text_content()) for n in nodes if len(_clean(n.text_content())) < 80])
-    if found:
-        return found, "markup"
-    for node in tree.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " byline ") '
-                           'or contains(@class, "author-name") or contains(@class, "byline__name")]'):
+    # The first byline-like element that yields a name: later ones are often comment authors.
+    nodes = tree.xpath('.//*[@rel="author" or @itemprop="author" or contains(@class, "author-name") '
+                       'or contains(@class, "byline__name") or '
+                       'contains(concat(" ", normalize-space(@class), " "), " byline ")]')
+    for node in nodes:
         text = _clean(node.text_content())
         if 0 < len(text) < 80:
-            found = clean_authors([text])
+            found = clean_authors([text], site, brands)
             if found:
                 return found, "markup"
     return None, "none"
@@ -439,8 +513,9 @@ def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: st
     ld = _article_ld(objects)
     meta = _meta(tree)
     title, title_method = _title(tree, ld, meta)
-    published_at, date_method = _date(tree, ld, meta, tz=tz, language=language, now=fetched_at)
-    author, author_method = _author(tree, ld, meta)
+    language = language or _tree_language(tree)
+    published_at, date_method = _date(tree, ld, meta, url=url, tz=tz, language=language, now=fetched_at)
+    author, author_method = _author(tree, ld, meta, url)
     body, body_method = _body(tree, url, ld, title, meta)
     return GenericExtraction(
         title=title, published_at=published_at, author=author, body=body,
@@ -449,9 +524,11 @@ def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: st
     )
 
 
-def _page_language(html: str) -> str | None:
-    match = re.search(r"<html[^>]*\blang=[\"']?([a-zA-Z]{2})", html[:5000], re.I)
-    return match.group(1).lower() if match else None
+def _tree_language(tree: HtmlElement) -> str | None:
+    """The page's declared language (two-letter code), if any."""
+    lang = tree.get("lang") or tree.get("xml:lang") or ""
+    match = re.match(r"[a-zA-Z]{2}\b", lang.strip())
+    return match.group(0).lower() if match else None
 
 
 def read_html(path_or_dash: str | Path) -> str:
@@ -472,7 +549,7 @@ def extract_file(path_or_dash: str | Path, url: str | None = None) -> dict:
     if source is not None:
         tz, language, source_name = source.timezone, source.language, source.name
     else:
-        tz, language, source_name = "UTC", _page_language(html), None
+        tz, language, source_name = "UTC", None, None  # the page's declared language is used
     result = extract_generic(html, url=url, tz=tz, language=language)
     return {
         "title": result.title,
