@@ -67,7 +67,8 @@ def paragraphs(article: dict) -> list[str]:
 def _icons() -> str:
     names = ["search", "menu", "close", "facebook", "telegram", "whatsapp", "youtube", "instagram",
              "tiktok", "eye", "comment", "clock", "arrow-left", "arrow-right", "play", "photo"]
-    paths = "".join(f'<symbol id="icon-{n}" viewBox="0 0 24 24"><path d="M{i} {i + 2}h{12 - i % 5}v{8 + i % 3}'
+    paths = "".join(f'<symbol id="icon-{n}" viewBox="0 0 24 24">'
+                    f'<path d="M{i} {i + 2}h{12 - i % 5}v{8 + i % 3}'
                     f'H{i}z m{i % 4} {i % 6}l{3 + i % 2} {4 - i % 3}-{2 + i % 4} {5 - i % 2}z"/></symbol>'
                     for i, n in enumerate(names))
     return f'<svg xmlns="http://www.w3.org/2000/svg" style="display:none">{paths}</svg>'
@@ -102,7 +103,8 @@ def _critical_css() -> str:
         for j, el in enumerate(["", "__inner", "__title", "__link", "__img", "__meta", "--active",
                                 "--mobile", ":hover", " a", " p", " img"]):
             rules.append(f".{b}{el}{{margin:{i % 4 * 4}px {j % 3 * 8}px;padding:{j % 5 * 2}px;"
-                         f"font:{14 + j % 4}px/1.{4 + i % 3} Roboto,Arial,sans-serif;color:#{(i * 37 + j * 11) % 999:03d};"
+                         f"font:{14 + j % 4}px/1.{4 + i % 3} Roboto,Arial,sans-serif;"
+                         f"color:#{(i * 37 + j * 11) % 999:03d};"
                          f"border-bottom:1px solid #e{j % 10}e{i % 10}e{(i + j) % 10}}}")
     media = "".join(f"@media (max-width:{w}px){{" + "".join(rules[k::9][:12]) + "}" for k, w in
                     enumerate([1200, 992, 768, 576, 420]))
@@ -212,7 +214,8 @@ def structured_data(a: dict) -> str:
         out.append(f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False, indent=1)}'
                    "</script>")
     if a.get("og"):
-        out += [f'<meta property="og:title" content="{e(a["title"])}">', '<meta property="og:type" content="article">',
+        out += [f'<meta property="og:title" content="{e(a["title"])}">',
+                '<meta property="og:type" content="article">',
                 f'<meta property="og:url" content="{url}">',
                 f'<meta property="og:image" content="{ORIGIN}/userdata/news/{a["id"]}/main.jpg">',
                 f'<meta property="article:published_time" content="{iso_local(a)}">',
@@ -246,7 +249,8 @@ def body_html(a: dict, older: bool) -> str:
                         f'<p><a href="{extras["readalso_block"]["href"]}">'
                         f'{e(extras["readalso_block"]["title"])}</a></p></div>')
     if extras.get("inpage_ad"):
-        paras.insert(3, '<div class="tn-inpage"><p>Реклама</p><div class="tn-ad" data-slot="inpage"></div></div>')
+        paras.insert(3, '<div class="tn-inpage"><p>Реклама</p>'
+                        '<div class="tn-ad" data-slot="inpage"></div></div>')
     if extras.get("empty_p"):
         paras.insert(2, "<p> </p>")
     if "promo" in extras:
@@ -261,7 +265,8 @@ def tags_html(a: dict, cls: str) -> str:
 
 def share_html(cls: str) -> str:
     return (f'<div class="{cls}"><span>Поделиться:</span>'
-            + "".join(f'<a class="share__{n}" href="#" data-share="{n}"><svg><use href="#icon-{n}"></use></svg></a>'
+            + "".join(f'<a class="share__{n}" href="#" data-share="{n}">'
+                      f'<svg><use href="#icon-{n}"></use></svg></a>'
                       for n in ["facebook", "telegram", "whatsapp"]) + "</div>")
 
 
@@ -284,10 +289,12 @@ def article_page(a: dict, others: list[dict]) -> str:
     date_text = a.get("date_text") or shown_date(when, older=a["markup"] == "older")
     author = a.get("author")
     if a["markup"] == "older":
-        author_li = f'<li class="tn-author">Автор: <a rel="author" href="#">{e(author)}</a></li>' if author else ""
+        author_li = (f'<li class="tn-author">Автор: <a rel="author" href="#">{e(author)}</a></li>'
+                     if author else "")
         container = "div" if a.get("div_container") else "article"
         main = f"""<div class="tn-article">
-<ul class="tn-breadcrumbs"><li><a href="/">Главная</a></li><li><a href="/{a['section']}/">{SECTIONS[a['section']]}</a></li></ul>
+<ul class="tn-breadcrumbs"><li><a href="/">Главная</a></li>
+<li><a href="/{a['section']}/">{SECTIONS[a['section']]}</a></li></ul>
 <h1 class="tn-content-title">{e(a['title'])} <span class="tn-hidden">{date_text}</span></h1>
 <ul class="tn-data-list"><li><time>{date_text}</time></li>{author_li}
 <li class="tn-views"><svg><use href="#icon-eye"></use></svg> {2000 + int(a['id']) % 7000}</li></ul>
@@ -308,16 +315,20 @@ def article_page(a: dict, others: list[dict]) -> str:
         if a.get("date_in") == "date-time":
             crumb_date, block_date = "", f'<div class="date-time">{date_text}</div>'
         else:
-            crumb_date = f'<li><span class="breadcrumbs__item breadcrumbs__item--date">{date_text}</span></li>'
+            crumb_date = (f'<li><span class="breadcrumbs__item breadcrumbs__item--date">{date_text}'
+                          '</span></li>')
             block_date = ""
-        author_div = (f'<div class="content_main_author">Автор: <a rel="author" href="#">{e(author)}</a></div>'
+        author_div = (f'<div class="content_main_author">Автор: <a rel="author" href="#">{e(author)}</a>'
+                      '</div>'
                       if author else "")
         lead = f'<div class="content_main_desc">{a["lead"]}</div>' if a.get("lead") else ""
         main = f"""<div class="content_main">
-<ul class="breadcrumbs"><li><a class="breadcrumbs__item" href="/">Главная</a></li><li><a class="breadcrumbs__item" href="/{a['section']}/">{SECTIONS[a['section']]}</a></li>{crumb_date}</ul>
+<ul class="breadcrumbs"><li><a class="breadcrumbs__item" href="/">Главная</a></li>
+<li><a class="breadcrumbs__item" href="/{a['section']}/">{SECTIONS[a['section']]}</a></li>{crumb_date}</ul>
 <h1 class="head-single">{e(a['title'])}</h1>
 {block_date}
-<div class="content_main_meta"><span class="content_main_meta_views"><svg><use href="#icon-eye"></use></svg>{2000 + int(a['id']) % 7000}</span>{author_div}</div>
+<div class="content_main_meta"><span class="content_main_meta_views"><svg><use href="#icon-eye"></use></svg>
+{2000 + int(a['id']) % 7000}</span>{author_div}</div>
 {ad("article-top")}
 <div class="content_main_thumb"><img src="/userdata/news/{a['id']}/main.jpg" alt="{e(a['title'])}"></div>
 {lead}
@@ -346,7 +357,8 @@ def article_page(a: dict, others: list[dict]) -> str:
 # ---------------------------------------------------------------- listings and feeds
 def listing_item(item: dict, older: bool) -> str:
     if older:
-        return (f'<div class="tn-tape-item"><a class="tn-link" href="{e(item["href"])}">{e(item["title"])}</a>'
+        return (f'<div class="tn-tape-item">'
+                f'<a class="tn-link" href="{e(item["href"])}">{e(item["title"])}</a>'
                 f'<time class="tn-tape-time">{item["date"]}</time></div>')
     return (f'<div class="content_main_item"><a class="content_main_item_img" href="{e(item["href"])}">'
             f'<img src="/static/img/placeholder.jpg" alt=""></a>'
@@ -360,7 +372,8 @@ def pagination(base: str, current: int, total: int) -> str:
         return ""
     def link(n: int) -> str:
         return base if n == 1 else f"{base}page/{n}/"
-    items = [f'<li class="active"><span>{n}</span></li>' if n == current else f'<li><a href="{link(n)}">{n}</a></li>'
+    items = [f'<li class="active"><span>{n}</span></li>' if n == current
+             else f'<li><a href="{link(n)}">{n}</a></li>'
              for n in range(1, total + 1)]
     if current > 1:
         items.insert(0, f'<li class="prev"><a href="{link(current - 1)}">‹</a></li>')
@@ -369,7 +382,8 @@ def pagination(base: str, current: int, total: int) -> str:
     return '<ul class="pagination">' + "".join(items) + "</ul>"
 
 
-def listing_pages(base: str, heading: str, items: list[dict], older: bool, popular: list[dict]) -> dict[str, str]:
+def listing_pages(base: str, heading: str, items: list[dict], older: bool,
+                  popular: list[dict]) -> dict[str, str]:
     chunks = [items[i:i + PAGE_SIZE] for i in range(0, len(items), PAGE_SIZE)] or [[]]
     pages = {}
     for n, chunk in enumerate(chunks, 1):
@@ -403,6 +417,10 @@ def rss(items: list[dict], title: str = "Tengrinews.kz", doctype: str = "", extr
 </channel>
 </rss>
 """
+
+
+def _own_host(href: str) -> bool:
+    return href.startswith("/") or href.split("/")[2] in ("tengrinews.kz", "www.tengrinews.kz")
 
 
 def rss_item(a: dict, href: str | None = None) -> dict:
@@ -442,7 +460,8 @@ def build(site: Path = SITE) -> None:
     for day, conf in data["days"].items():
         day = str(day)
         older = conf.get("markup") == "older"
-        own = sorted((a for a in listed if a["local"].startswith(day)), key=lambda a: a["local"], reverse=True)
+        extras = conf.get("extra") or []
+        own = sorted((a for a in listed if a["local"].startswith(day)), key=local_time, reverse=True)
         items = [{"href": path_of(a), "title": a["title"],
                   "date": shown_date(local_time(a), older)} for a in own]
         for extra in conf.get("extra") or []:
@@ -462,12 +481,15 @@ def build(site: Path = SITE) -> None:
                                       for x in conf.get("extra") or [] if x.get("fault")],
             "faults_that_still_load": {ORIGIN + path_of(a): a["fault"] for a in own
                                        if a.get("fault") and a.get("expect", "loaded") == "loaded"},
-            "ignored_hrefs": [x["href"] for x in conf.get("extra") or [] if not x.get("fault")],
+            # Same article again (other section, www., tracking parameters): one entry per id.
+            "duplicate_hrefs": [x["href"] for x in extras if not x.get("fault") and _own_host(x["href"])],
+            "other_site_hrefs": [x["href"] for x in extras if not _own_host(x["href"])],
             "notes": conf.get("notes", ""),
         }
 
     feed_articles = [by_id[str(i)] for i in data["feed"]]
-    latest = [{"href": path_of(a), "title": a["title"], "date": shown_date(local_time(a))} for a in newest[:25]]
+    latest = [{"href": path_of(a), "title": a["title"], "date": shown_date(local_time(a))}
+              for a in newest[:25]]
     files.update(listing_pages("/news/", "Последние новости", latest, False, newest[:5]))
     feed_items = [rss_item(a) for a in feed_articles]
     feed_items[1]["href"] += "?utm_source=rss&utm_medium=feed"

@@ -33,10 +33,13 @@ FAULTS: dict[str, tuple[str, object]] = {
     "/market/tenge-ukrepilsya-na-utrennih-torgah-596203/": ("status_then_ok", 500),
     "/kazakhstan_news/v-pavlodare-otkryili-novyiy-most-596204/": ("content_type", "text/html"),
     "/events/v-karagandyi-proshel-festival-shahterov-596205/": ("content_type", "text/html"),
-    "/science/v-shymkente-zapustili-solnechnuyu-stantsiyu-596206/": ("content_type", "text/html; charset=utf-8"),
+    "/science/v-shymkente-zapustili-solnechnuyu-stantsiyu-596206/": ("content_type",
+                                                                     "text/html; charset=utf-8"),
     "/kazakhstan_news/v-akmolinskoy-oblasti-zaversheno-stroitelstvo-shkolyi-596207/": ("truncated", None),
-    "/world_news/krugovaya-pereadresatsiya-596208/": ("redirect", "/world_news/krugovaya-pereadresatsiya-596209/"),
-    "/world_news/krugovaya-pereadresatsiya-596209/": ("redirect", "/world_news/krugovaya-pereadresatsiya-596208/"),
+    "/world_news/krugovaya-pereadresatsiya-596208/": (
+        "redirect", "/world_news/krugovaya-pereadresatsiya-596209/"),
+    "/world_news/krugovaya-pereadresatsiya-596209/": (
+        "redirect", "/world_news/krugovaya-pereadresatsiya-596208/"),
     "/internet/perehod-na-drugoy-sayt-596210/": ("redirect", "http://offsite.example.invalid/internet/596210/"),
     "/kazakhstan_news/ogromnaya-stranitsa-596211/": ("oversized", 6 * 1024 * 1024),
     "/kazakhstan_news/gzip-bomba-596212/": ("gzip_bomb", 64 * 1024 * 1024),
@@ -81,7 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.slow_seconds)
         elif fault == "status_then_ok" and self.server.first_hit(path):
             extra = {"Retry-After": "1"} if arg == 429 else {}
-            return self._send(int(arg), b"<html><body>Try again later</body></html>", "text/html", extra, head)
+            return self._send(int(arg), b"<html><body>Try again later</body></html>", "text/html", extra,
+                              head)
         elif fault == "status":
             return self._send(int(arg), b"<html><body>Not found</body></html>", "text/html; charset=utf-8",
                               {}, head)
@@ -98,7 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
                               {"Content-Encoding": "gzip"}, head)
         file = self._file_for(path)
         if file is None:
-            return self._send(404, b"<html><body>Not found</body></html>", "text/html; charset=utf-8", {}, head)
+            return self._send(404, b"<html><body>Not found</body></html>", "text/html; charset=utf-8", {},
+                              head)
         body = file.read_bytes()
         ctype = str(arg) if fault == "content_type" else TYPES.get(file.suffix, "application/octet-stream")
         if fault == "truncated":
@@ -109,7 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._not_modified(etag):
             return self._send(304, b"", None, {"ETag": etag, "Last-Modified": LAST_MODIFIED}, head)
         headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-        if "gzip" in self.headers.get("Accept-Encoding", "") and ctype.startswith(("text/", "application/rss")):
+        compressible = ctype.startswith(("text/", "application/rss"))
+        if compressible and "gzip" in self.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body, compresslevel=5, mtime=0)
             headers["Content-Encoding"] = "gzip"
             headers["Vary"] = "Accept-Encoding"
