@@ -269,10 +269,11 @@ def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None,
 # ---------------------------------------------------------------- author
 
 _BY = re.compile(r"^\s*(?:by|from|автор(?:ы)?|текст|written by|posted by|words by)\s*[:\-–—]?\s+", re.I)
-_ROLE = re.compile(
-    r"\s*(?:[,|\-–—/]\s*|\s+)(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)|"
-    r"contributor|columnist|editor-at-large|special to .*|for .*\.com|staff|"
-    r"корреспондент|редактор|обозреватель|журналист)\s*$", re.I)
+_ROLES = (r"(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)s?|"
+          r"contributor|columnist|editor-at-large|special to .*|for .*\.com|staff|"
+          r"(?:специальный |собственный )?(?:корреспондент|редактор|обозреватель|журналист)\w*)")
+_ROLE = re.compile(r"\s*(?:[,|\-–—/]\s*|\s+)" + _ROLES + r"\s*$", re.I)
+_ROLE_ONLY = re.compile(r"^" + _ROLES + r"$", re.I)
 # Parts of a byline: "A, B and C", "A & B", "A. Site" (not after an initial such as "E.").
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\band\b|\bи\b|\n|(?<=\w\w)\.\s+)\s*", re.I)
 _EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
@@ -298,10 +299,12 @@ def clean_authors(raw: list[str], exclude: tuple[str, ...] = (),
     skip = {e.lower() for e in exclude if e} | {"staff", "admin", "by"}
     for item in raw:
         for part in _AUTHOR_SPLIT.split(_BY.sub("", _clean(item))):
+            if _ROLE_ONLY.match(_clean(part)):
+                continue
             name = _clean_author_name(part)
             words = name.split()
             # A name is a few words without digits; longer strings are sentences or bios.
-            if (not name or len(words) > 5 or len(name) > 60 or name.lower() in skip
+            if (not name or _ROLE_ONLY.match(name) or len(words) > 5 or len(name) > 60 or name.lower() in skip
                     or re.search(r"\d", name) or (len(words) == 1 and len(name) <= 3)):
                 continue
             if name.isupper() and len(name) > 3:
