@@ -243,15 +243,19 @@ def pools(sources: Iterable | None = None) -> dict[str, int]:
     return {fetch_pool(s.host): FETCH_POOL_SLOTS for s in sources}
 
 
+def pools_json() -> str:
+    """The fetch pools as a file for ``airflow pools import`` (also used by docker compose)."""
+    return json.dumps({name: {"slots": slots, "description": "news-etl fetch tasks per source host",
+                              "include_deferred": False}
+                       for name, slots in pools().items()}, indent=2)
+
+
 def ensure_pools(env: Mapping[str, str]) -> dict[str, int]:
     """Create (or reset) the fetch pools in one ``airflow pools import``."""
-    wanted = pools()
     path = Path(env["AIRFLOW_HOME"]) / "pools.json"
-    path.write_text(json.dumps({name: {"slots": slots, "description": "news-etl fetch tasks per host",
-                                       "include_deferred": False}
-                                for name, slots in wanted.items()}, indent=2))
+    path.write_text(pools_json())
     run_airflow(["pools", "import", str(path)], env)
-    return wanted
+    return pools()
 
 
 def prepare(database_url: str, *, home: Path | None = None, api_port: int = 8080) -> dict[str, str]:
@@ -377,3 +381,17 @@ def rest_url(base_url: str, path: str, **query) -> str:
     """A REST API v2 URL (``path`` relative to ``/api/v2/``)."""
     url = f"{base_url.rstrip('/')}/api/v2/{quote(path.lstrip('/'))}"
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def configure_process(database_url: str | None = None, *, home: Path | None = None) -> dict[str, str]:
+    """Point Airflow imported later in THIS process at a local installation (tests, benchmarks).
+
+    Must run before the first ``import airflow``: Airflow reads its configuration once.
+    """
+    env = airflow_env(database_url or "", home=home)
+    for key, value in env.items():
+        if key.startswith("AIRFLOW"):
+            os.environ[key] = value
+    if not database_url:
+        os.environ.pop(f"AIRFLOW_CONN_{NEWS_DB_CONN_ID.upper()}", None)
+    return env
