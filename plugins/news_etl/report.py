@@ -351,7 +351,8 @@ _CSS = """
 body { font-family: sans-serif; margin: 2em; color: #222; max-width: 70em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top;
+         white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: 1em 0; } figure.chart svg { max-width: 100%; height: auto; }
 .empty { color: #777; } .scroll { overflow-x: auto; }
