@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -75,9 +76,15 @@ def run_project(html: str, url: str) -> str:
 
 
 def run_cli(path: Path, url: str) -> str:
-    done = subprocess.run([str(REPO / ".venv" / "bin" / "news-etl"), "extract", str(path), "--url", url],
-                          capture_output=True, text=True, check=False)
+    # The installed `news-etl` script when there is one, else the same CLI as a module.
+    script = REPO / ".venv" / "bin" / "news-etl"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "news_etl"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "plugins"),
+                                                                       os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([*command, "extract", str(path), "--url", url],
+                          capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
+        print(f"news-etl extract failed on {path.name}: {done.stderr.strip()[-300:]}", file=sys.stderr)
         return ""
     return json.loads(done.stdout).get("body") or ""
 
