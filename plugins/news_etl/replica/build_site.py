@@ -159,6 +159,7 @@ def page(title: str, canonical: str, head_extra: str, main: str, sidebar: str) -
 {_icons()}
 {ad("top")}
 {HEADER}
+{_mega_menu()}
 <main class="container main">
 <div class="main__content">
 {main}
@@ -170,6 +171,7 @@ def page(title: str, canonical: str, head_extra: str, main: str, sidebar: str) -
 {ad("sidebar-2")}
 </aside>
 </main>
+{WEEK_BLOCK[0]}
 {FOOTER}
 {_scripts()}
 </body>
@@ -177,14 +179,38 @@ def page(title: str, canonical: str, head_extra: str, main: str, sidebar: str) -
 """
 
 
-# The "Последние новости" sidebar block, filled in by build() (same on every page, like the real site).
+# Blocks that are the same on every page (like the real site's), filled in by build():
+# the "Последние новости" sidebar and the "Главное за неделю" strip above the footer.
 LAST_NEWS = [""]
+WEEK_BLOCK = [""]
 
 
 def last_news(articles: list[dict]) -> str:
     items = "".join(f'<div class="last_news_item"><span class="last_news_time">{a["local"][11:]}</span>'
+                    f'<img class="last_news_img" src="/userdata/news/{a["id"]}/thumb.jpg" alt="" '
+                    f'loading="lazy" width="80" height="60">'
                     f'<a href="{path_of(a)}">{e(a["title"])}</a></div>' for a in articles)
     return f'<div class="last_news"><h3 class="last_news_title">Последние новости</h3>{items}</div>'
+
+
+def week_block(articles: list[dict]) -> str:
+    cards = "".join(f'<div class="week_card"><a class="week_card_link" href="{path_of(a)}">'
+                    f'<img src="/userdata/news/{a["id"]}/main.jpg" alt="" loading="lazy">'
+                    f'<span class="week_card_title">{e(a["title"])}</span></a>'
+                    f'<div class="week_card_desc">{a.get("lead") or paragraphs(a)[0]}</div></div>'
+                    for a in articles)
+    return f'<section class="week"><div class="container"><h2>Главное за неделю</h2>{cards}</div></section>'
+
+
+def _mega_menu() -> str:
+    # The real header opens a menu with every section's topics (and repeats it for mobile).
+    topics = ["Политика", "Экономика", "Общество", "Регионы", "Происшествия", "Здоровье", "Образование",
+              "Транспорт", "Экология", "Технологии", "Спецпроекты", "Мнения", "Фото", "Видео"]
+    cols = "".join(f'<div class="mega__col"><a class="mega__head" href="/{k}/">{v}</a><ul>'
+                   + "".join(f'<li><a href="/{k}/?topic={i}">{t}</a></li>' for i, t in enumerate(topics))
+                   + "</ul></div>" for k, v in SECTIONS.items() if k != "private")
+    return (f'<div class="mega" hidden>{cols}</div>'
+            f'<div class="mobile-menu" hidden><button class="mobile-menu__close">×</button>{cols}</div>')
 
 
 def sidebar(popular: list[dict]) -> str:
@@ -446,7 +472,8 @@ def build(site: Path = SITE) -> None:
     redirects: dict[str, str] = {}
     listed = [a for a in articles if not a.get("unlisted")]
     newest = sorted(listed, key=local_time, reverse=True)
-    LAST_NEWS[0] = last_news(newest[:20])
+    LAST_NEWS[0] = last_news(newest[:30])
+    WEEK_BLOCK[0] = week_block(newest[:12])
 
     for n, a in enumerate(articles):
         others = [o for o in listed[n + 1:] + listed[:n] if o is not a][:9]
