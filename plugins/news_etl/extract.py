@@ -30,6 +30,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from news_etl.dates import DateParseError, parse_date
+from news_etl.fetch import decode_body
 from news_etl.sources import source_for_url
 
 
@@ -153,6 +154,18 @@ def _similar(a: str, b: str) -> bool:
     return len(sa & sb) / min(len(sa), len(sb)) >= 0.8
 
 
+def _heading_text(node: HtmlElement) -> str:
+    """A heading's text without a date element nested in it (older layouts put one there)."""
+    text = _clean(node.text_content())
+    for child in node.iterdescendants():
+        inner = _clean(child.text_content()) if isinstance(child.tag, str) else ""
+        if inner and len(inner) <= 40 and _TEXT_DATE.search(inner) and text.endswith(inner):
+            text = text[: -len(inner)].strip()
+        elif inner and len(inner) <= 40 and _TEXT_DATE.search(inner) and text.startswith(inner):
+            text = text[len(inner):].strip()
+    return text
+
+
 def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | None, str]:
     site_names = [meta.get("og:site_name", ""), meta.get("application-name", ""),
                   urlsplit(meta.get("og:url", "")).hostname or ""]
@@ -160,7 +173,7 @@ def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | Non
                 (_clean(meta.get("og:title")), "opengraph"),
                 (_clean(meta.get("twitter:title")), "meta")]
     declared = [(t, m) for t, m in declared if t]
-    h1s = [_clean(h.text_content()) for h in tree.iterfind(".//h1")]
+    h1s = [_heading_text(h) for h in tree.iterfind(".//h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     # The visible headline wins when it agrees with what the page declares: declared titles
     # are often shortened for sharing, the visible one is what readers (and seeds) see.
@@ -371,9 +384,16 @@ _BOILERPLATE = re.compile(
     r"читайте также|смотрите также|читайте нас|подписывайтесь)\b"
     r"|\b(?:newsletters?|subscribe to|follow (?:us|\w+(?: \w+)? on)|"
     r"all rights reserved|click here|share (?:this|it) with|like this story|tell us what you think|"
-    r"подпис\w+ на|наш телеграм|telegram-канал)\b",
+    r"подпис\w+ на|подписывайтесь|наш\w* телеграм\w*|telegram-канал\w*|whatsapp|наши новости теперь)\b",
     re.I,
 )
+# Photo/video credit lines ("Фото: пресс-служба", "Photo by ...") are captions, not prose.
+_CREDIT = re.compile(r"^(?:фото|видео|иллюстрация|кадр|photos?|videos?|images?|pictures?|credits?|"
+                     r"illustration|source of photo)(?:\s+by)?\s*[:©|/]", re.I)
+_LETTER = re.compile(r"[^\W\d_]")
+# An ad slot's label left alone on its line.
+_AD_LABEL = re.compile(r"^(?:реклама|жарнама|advertisement|advertising|ad|sponsored|партнерский материал)$",
+                       re.I)
 
 
 _SHORT_TEXT = 1500  # characters
@@ -383,8 +403,11 @@ def _shingles(words: list[str], n: int = 4) -> Counter:
     return Counter(tuple(words[i:i + n]) for i in range(max(len(words) - n + 1, 0)))
 
 
+_SPACES = re.compile(r"[^\S\xa0]+")  # whitespace runs, except the no-break space the source chose
+
+
 def _paragraphs(text: str | None) -> list[str]:
-    return [p for p in (_clean(line) for line in (text or "").split("\n")) if p]
+    return [p for p in (_SPACES.sub(" ", line).strip() for line in (text or "").split("\n")) if p]
 
 
 def _key(text: str) -> str:
@@ -448,13 +471,18 @@ def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) 
     out = list(paragraphs)
     title_words = _words(title or "")
     # Only an exact repeat: a lead sentence often paraphrases the headline closely.
-    while out and title_words and _words(out[0]) == title_words:
+    while out and title_words and _words(out[0])[:len(title_words)] == title_words:
+        rest = out[0][len(title or ""):] if out[0].startswith(title or "") else ""
+        # The headline alone, or with the date an older layout nests in it.
+        if _words(out[0]) != title_words and not (rest and len(rest) <= 40 and _TEXT_DATE.search(rest)):
+            break
         out.pop(0)
     # Furniture sits at the edges (newsletter boxes, "follow us", related links): only the
     # first two and last four paragraphs are tested, so prose mentioning "subscribe" stays.
     edge = {i for i in range(len(out)) if i < 2 or i >= len(out) - 4}
     return [p for i, p in enumerate(out)
-            if not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
+            if _LETTER.search(p) and not _AD_LABEL.match(p) and not (len(p) < 150 and _CREDIT.match(p))
+            and not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
 
 
 def _drop_link_lists(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
@@ -539,10 +567,8 @@ def read_html(path_or_dash: str | Path) -> str:
     data = sys.stdin.buffer.read() if str(path_or_dash) == "-" else Path(path_or_dash).read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1251" if b"charset=windows-1251" in data[:4000].lower() else "latin-1")
+    # The project's one decoder (the fetcher's): declared charset, else detection.
+    return decode_body(data, None)[1]
 
 
 def extract_file(path_or_dash: str | Path, url: str | None = None) -> dict:
