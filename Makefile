@@ -13,7 +13,8 @@ install: $(STAMP)
 # Rebuilt only when the lock or the project metadata changed.
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
+	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
+	  $(PY) -m pip install -q --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"; }
 	$(UV) pip sync -q --python $(PY) requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	@touch $(STAMP)
