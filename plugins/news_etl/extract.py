@@ -485,6 +485,17 @@ def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) 
             and not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
 
 
+def _restore_nbsp(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Put back the no-break spaces the page typed, which trafilatura turns into spaces."""
+    typed: dict[str, str] = {}
+    for node in tree.iter("p", "li", "blockquote", "h2", "h3"):
+        text = node.text_content()
+        if "\xa0" in text:
+            kept = _SPACES.sub(" ", text).strip()
+            typed[kept.replace("\xa0", " ")] = kept
+    return [typed.get(p, p) for p in paragraphs] if typed else paragraphs
+
+
 def _drop_link_lists(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     """Drop short paragraphs that are, wherever they occur on the page, just a link.
 
@@ -521,7 +532,7 @@ def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
         before, after = _sibling_chunks(tree, paragraphs)
         if before or after:
             paragraphs, method = before + paragraphs + after, "trafilatura+siblings"
-    paragraphs = _drop_link_lists(tree, paragraphs)
+    paragraphs = _restore_nbsp(tree, _drop_link_lists(tree, paragraphs))
     paragraphs = _tidy(paragraphs, title=title,
                        description=meta.get("og:description") or meta.get("description"))
     return ("\n".join(paragraphs) or None), method
