@@ -1,0 +1,243 @@
+"""The run ledger: every URL discovered in a run ends in exactly one outcome.
+
+``run_urls`` holds one row per (run, URL): written with no outcome when the
+URL is discovered, given its outcome later (the primary key makes "exactly
+one" a database rule). ``finish_run`` checks "discovered = sum of outcomes"
+and fails the run loudly when a URL was left without one. None of these
+functions commits, except ``finish_run`` on a violation (the failed status
+must survive the exception); the caller's transaction decides.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from psycopg2.extras import Json
+
+OUTCOMES = ("new", "updated", "unchanged", "duplicate_exact", "duplicate_near", "rejected", "failed")
+
+
+class LedgerError(RuntimeError):
+    """The run's books do not balance: some discovered URL has no outcome."""
+
+
+class RunSummary(dict):
+    """What ``finish_run`` found: run_id, status, discovered, outcome_counts, stage_seconds.
+
+    A dict (so it serialises as JSON for Airflow's XCom and prints plainly),
+    with attribute access for the common fields.
+    """
+
+    @property
+    def run_id(self) -> int:
+        return self["run_id"]
+
+    @property
+    def discovered(self) -> int:
+        return self["discovered"]
+
+    @property
+    def outcome_counts(self) -> dict[str, int]:
+        return self["outcome_counts"]
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        return self["stage_seconds"]
+
+
+def start_run(conn, *, source_key: str | None, kind: str = "cli", window_start: date | None = None,
+              window_end: date | None = None, params: dict[str, Any] | None = None) -> int:
+    """Open a run (status ``running``) and return its id."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO ingest_runs (source_key, kind, window_start, window_end, params)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING run_id",
+            (source_key, kind, window_start, window_end, Json(params or {})),
+        )
+        return cur.fetchone()[0]
+
+
+def get_run(conn, run_id: int) -> dict[str, Any] | None:
+    """The run row as a dict, or None."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT run_id, source_key, kind, window_start, window_end, params, status, discovered,"
+            " outcome_counts, stage_seconds, error, started_at, finished_at"
+            " FROM ingest_runs WHERE run_id = %s", (run_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d.name for d in cur.description], row, strict=True))
+
+
+def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows into ``table`` (None as NULL; str, bytes, datetime, dict values)."""
+    buf = io.StringIO()
+    write = buf.write
+    for row in rows:
+        write("\t".join([copy_value(v) for v in row]))
+        write("\n")
+    buf.seek(0)
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf, size=1 << 20)
+
+
+def copy_value(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        # str.replace is a fast C scan; str.translate is slow on Cyrillic text.
+        if "\\" in value:
+            value = value.replace("\\", "\\\\")
+        if "\n" in value:
+            value = value.replace("\n", "\\n")
+        if "\t" in value:
+            value = value.replace("\t", "\\t")
+        if "\r" in value:
+            value = value.replace("\r", "\\r")
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return copy_value(json.dumps(value, ensure_ascii=False))
+    return str(value)
+
+
+def record_discovered(conn, run_id: int, urls: Iterable[str]) -> int:
+    """Record URLs found in the run (a URL found twice counts once); returns how many were new."""
+    urls = list(dict.fromkeys(urls))
+    if not urls:
+        return 0
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO run_urls (run_id, url) SELECT %s, u FROM unnest(%s::text[]) AS u"
+            " ON CONFLICT (run_id, url) DO NOTHING", (run_id, urls))
+        return cur.rowcount
+
+
+def record_outcome(conn, run_id: int, url: str, outcome: str, *, article_id: int | None = None,
+                   stage: str | None = None, reason: str | None = None, detail: str | None = None) -> None:
+    """Give one URL its outcome (the last word counts); ``rejected`` also goes to ``rejects``."""
+    record_outcomes(conn, run_id, [(url, outcome, article_id, stage, reason, detail)])
+
+
+def record_outcomes(conn_or_cursor, run_id: int,
+                    rows: Sequence[tuple[str, str, int | None, str | None, str | None, str | None]]) -> None:
+    """Set-based ``record_outcome``: rows of (url, outcome, article_id, stage, reason, detail).
+
+    A URL that was not recorded as discovered is recorded now, so the ledger
+    stays complete whoever calls the loader.
+    """
+    if not rows:
+        return
+    for row in rows:
+        if row[1] not in OUTCOMES:
+            raise ValueError(f"unknown outcome {row[1]!r} for {row[0]}")
+    cur = conn_or_cursor.cursor() if hasattr(conn_or_cursor, "cursor") else conn_or_cursor
+    try:
+        if len(rows) < 50:
+            _upsert_outcomes_values(cur, run_id, rows)
+        else:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS _ledger_rows (url text, outcome text,"
+                        " article_id bigint, stage text, reason text, detail text) ON COMMIT DELETE ROWS")
+            cur.execute("TRUNCATE _ledger_rows")
+            copy_rows(cur, "_ledger_rows",
+                       ("url", "outcome", "article_id", "stage", "reason", "detail"), rows)
+            cur.execute(
+                "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"
+                " SELECT %s, url, outcome, article_id, stage, reason, detail FROM _ledger_rows"
+                " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
+                " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
+                " detail = EXCLUDED.detail, updated_at = now()", (run_id,))
+            cur.execute(
+                "INSERT INTO rejects (run_id, url, stage, reason, detail)"
+                " SELECT %s, url, coalesce(stage, 'unknown'), coalesce(reason, 'unspecified'), detail"
+                " FROM _ledger_rows WHERE outcome = 'rejected'",
+                (run_id,))
+    finally:
+        if cur is not conn_or_cursor:
+            cur.close()
+
+
+def _upsert_outcomes_values(cur, run_id: int, rows) -> None:
+    values = [(run_id, url, outcome, article_id, stage, reason, detail)
+              for url, outcome, article_id, stage, reason, detail in rows]
+    args = ",".join(cur.mogrify("(%s,%s,%s,%s,%s,%s,%s)", v).decode() for v in values)
+    cur.execute(
+        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail) VALUES " + args +
+        " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
+        " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
+        " detail = EXCLUDED.detail, updated_at = now()")
+    rejected = [(run_id, url, stage or "unknown", reason or "unspecified", detail)
+                for url, outcome, _a, stage, reason, detail in rows if outcome == "rejected"]
+    for value in rejected:
+        cur.execute("INSERT INTO rejects (run_id, url, stage, reason, detail) VALUES (%s,%s,%s,%s,%s)", value)
+
+
+def add_stage_seconds(conn, run_id: int, stage: str, seconds: float) -> None:
+    """Add time spent in ``stage`` to the run (stages run in several tasks add up)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE ingest_runs SET stage_seconds = jsonb_set(stage_seconds, ARRAY[%s],"
+            " to_jsonb(round((coalesce((stage_seconds->>%s)::numeric, 0) + %s)::numeric, 3)))"
+            " WHERE run_id = %s", (stage, stage, seconds, run_id))
+
+
+def outcome_counts(conn, run_id: int) -> tuple[int, dict[str, int], list[str]]:
+    """(discovered, counts per outcome, a few URLs still without an outcome)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT outcome, count(*) FROM run_urls WHERE run_id = %s GROUP BY outcome", (run_id,))
+        counts = dict(cur.fetchall())
+        cur.execute("SELECT url FROM run_urls WHERE run_id = %s AND outcome IS NULL ORDER BY url LIMIT 5",
+                    (run_id,))
+        missing = [u for (u,) in cur.fetchall()]
+    discovered = sum(counts.values())
+    counts.pop(None, None)
+    return discovered, {k: counts[k] for k in OUTCOMES if k in counts}, missing
+
+
+def finish_run(conn, run_id: int, *, stage_seconds: dict[str, float] | None = None) -> RunSummary:
+    """Close the run: store counts and timings, check discovered == sum of outcomes.
+
+    On a violation the run is marked ``failed`` (committed) and LedgerError raised.
+    """
+    discovered, counts, missing = outcome_counts(conn, run_id)
+    with conn.cursor() as cur:
+        for stage, seconds in (stage_seconds or {}).items():
+            add_stage_seconds(conn, run_id, stage, seconds)
+        cur.execute("SELECT stage_seconds FROM ingest_runs WHERE run_id = %s", (run_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise LedgerError(f"run {run_id} does not exist")
+        total = sum(counts.values())
+        ok = total == discovered and not missing
+        error = None
+        if not ok:
+            error = (f"ledger violation in run {run_id}: {discovered} URL(s) discovered but {total} "
+                     f"outcome(s) recorded; without an outcome: {', '.join(missing)}")
+        cur.execute(
+            "UPDATE ingest_runs SET discovered = %s, outcome_counts = %s, finished_at = now(),"
+            " status = %s, error = coalesce(%s, error) WHERE run_id = %s RETURNING stage_seconds",
+            (discovered, Json(counts), "succeeded" if ok else "failed", error, run_id))
+        timings = cur.fetchone()[0]
+    if not ok:
+        conn.commit()
+        raise LedgerError(error)
+    return RunSummary(run_id=run_id, status="succeeded", discovered=discovered,
+                      outcome_counts=counts, stage_seconds=timings)
+
+
+def fail_run(conn, run_id: int, error: str) -> None:
+    """Mark the run failed with ``error`` (counts as far as they go are kept)."""
+    discovered, counts, _missing = outcome_counts(conn, run_id)
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE ingest_runs SET status = 'failed', error = %s, finished_at = now(),"
+            " discovered = %s, outcome_counts = %s WHERE run_id = %s",
+            (error, discovered, Json(counts), run_id))

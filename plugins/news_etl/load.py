@@ -1,0 +1,582 @@
+"""Deduplicate and load parsed articles into PostgreSQL, one transaction per batch.
+
+For each batch: validate (bad records become ``rejected`` and the rest goes
+on), take an advisory lock per source (two loaders of one source queue
+instead of racing; locks are taken in key order, so they cannot deadlock),
+then
+
+1. ship only identities and a digest of the exact text (no bodies) and match
+   them against stored articles: a rerun of unchanged articles ends here;
+2. for the rest compute the normalized content hash: a known article whose
+   hash changed is ``updated`` (old version to ``article_revisions``), a new
+   article whose hash is stored is ``duplicate_exact``;
+3. check new articles for near-duplicates (MinHash LSH, ``news_etl.dedup``);
+4. COPY the new rows straight into ``articles`` with ids taken from its
+   sequence (one write of each body), with the row-by-row
+   ``ON CONFLICT DO NOTHING`` insert as fallback if a constraint objects;
+5. record every URL's outcome in the run ledger.
+
+Uniqueness is the database's job (constraints of ``articles`` and
+``article_urls``); the lock only avoids wasted work and conflicting updates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import psycopg2
+import psycopg2.errors
+from psycopg2.extras import Json
+
+from news_etl import dedup, ledger
+from news_etl.errors import Rejected
+from news_etl.record import Article
+
+NEAR_POLICIES = ("link", "skip")
+# First key of the two-key advisory locks taken per source (second: hashtext(source_key)).
+_LOCK_CLASS = 727_004
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """The loader's knobs; the defaults are what the pipeline uses."""
+
+    near_threshold: float = dedup.DEFAULT_THRESHOLD  # Jaccard over word shingles
+    near_duplicates: bool = True                     # compute signatures and look for near-duplicates
+    future_tolerance: timedelta = timedelta(days=1)  # published_at may be this far ahead of now
+    min_body_chars: int = 80                         # shorter bodies are not articles
+
+
+DEFAULT_SETTINGS = LoadSettings()
+
+Outcome = tuple[str, str, int | None]
+
+
+# --------------------------------------------------------------------------- validation
+
+def _bad_text(value: Any) -> str | None:
+    """Why ``value`` cannot be stored as PostgreSQL text, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"invalid UTF-8 at byte {exc.start}"
+        return "bytes instead of text"
+    if not isinstance(value, str):
+        return f"{type(value).__name__} instead of text"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"lone surrogate {value[exc.start]!r} at character {exc.start}"
+    if "\x00" in value:
+        return f"NUL character at character {value.index(chr(0))}"
+    return None
+
+
+def validate_article(article: Article, *, now: datetime | None = None,
+                     settings: LoadSettings = DEFAULT_SETTINGS) -> Rejected | None:
+    """The reason ``article`` cannot be loaded (a Rejected with stage "load"), or None."""
+    for name in ("url", "title", "body", "author", "source_key", "source_article_id", "source_name"):
+        problem = _bad_text(getattr(article, name, None))
+        if problem:
+            return Rejected("load", "invalid_utf8", f"{name}: {problem}")
+    if not article.url:
+        return Rejected("load", "no_url", "the article has no URL")
+    if not article.source_key:
+        return Rejected("load", "no_source", "the article names no source")
+    if not (article.title or "").strip():
+        return Rejected("load", "no_title", "the title is missing or blank")
+    body = (article.body or "").strip()
+    if len(body) < settings.min_body_chars:
+        return Rejected("load", "body_too_short",
+                        f"body has {len(body)} characters, the minimum is {settings.min_body_chars}")
+    published = article.published_at
+    if not isinstance(published, datetime) or published.tzinfo is None:
+        return Rejected("load", "bad_date", f"published_at is not an aware datetime: {published!r}")
+    now = now or datetime.now(UTC)
+    if published > now + settings.future_tolerance:
+        return Rejected("load", "future_date",
+                        f"published_at {published.isoformat()} is more than {settings.future_tolerance} "
+                        f"ahead of now ({now.isoformat(timespec='seconds')})")
+    return None
+
+
+def _printable(text: Any) -> str:
+    """Text safe for the ledger whatever the input (lone surrogates escaped, NULs dropped)."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", "backslashreplace")
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
+
+
+# --------------------------------------------------------------------------- sources
+
+def ensure_source(conn, key: str, name: str, base_url: str, *, timezone: str | None = None) -> None:
+    """Create or refresh the ``sources`` row (no commit).
+
+    The time zone, when not given, comes from sources.yaml if the source is configured there.
+    """
+    if timezone is None:
+        try:
+            from news_etl.sources import get_source
+
+            timezone = get_source(key).timezone
+        except Exception:  # an unconfigured source (a seed file's site) keeps the default
+            timezone = None
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = 'sources' AND column_name = 'timezone'")
+        if timezone and cur.fetchone():
+            cur.execute("INSERT INTO sources (source_key, name, base_url, timezone) VALUES (%s, %s, %s, %s)"
+                        " ON CONFLICT (source_key) DO UPDATE SET name = EXCLUDED.name,"
+                        " base_url = EXCLUDED.base_url, timezone = EXCLUDED.timezone",
+                        (key, name, base_url, timezone))
+        else:
+            cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES (%s, %s, %s)"
+                        " ON CONFLICT (source_key) DO UPDATE SET name = EXCLUDED.name,"
+                        " base_url = EXCLUDED.base_url", (key, name, base_url))
+
+
+# --------------------------------------------------------------------------- COPY helpers
+
+_copy = ledger.copy_rows
+
+
+def _temp(cur, name: str, columns_sql: str) -> None:
+    """An empty session temp table (emptied at commit too)."""
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS")
+    cur.execute(f"TRUNCATE {name}")
+
+
+# --------------------------------------------------------------------------- the batch
+
+@dataclass
+class _Item:
+    index: int
+    article: Article
+    raw: bytes
+    hash: str | None = None
+    article_id: int | None = None
+    stored_hash: str | None = None
+    outcome: str | None = None
+    original_id: int | None = None       # what it duplicates
+    original_index: int | None = None    # ... when that is an earlier item of this batch
+    similarity: float = 1.0
+    sig: np.ndarray | None = None
+    add_url: bool = False
+    same_raw: bool = False               # the stored exact text is this one
+    reason: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class _Batch:
+    run_id: int
+    settings: LoadSettings
+    near_policy: str
+    items: dict[int, _Item] = field(default_factory=dict)
+    # (url, source_key, article_id, original_article_id, kind, similarity)
+    duplicates: list[tuple] = field(default_factory=list)
+
+
+def _identity(article: Article) -> tuple:
+    if article.source_article_id:
+        return ("id", article.source_key, article.source_article_id)
+    return ("url", article.url)
+
+
+def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy: str = "link",
+                  commit: bool = True, settings: LoadSettings | None = None) -> list[Outcome]:
+    """Deduplicate and load one batch; returns (url, outcome, article_id) per input article.
+
+    One transaction: committed at the end (unless ``commit=False``), rolled
+    back on any error, so a batch is either all visible or not at all. Every
+    article's URL gets its outcome in the run ledger in the same transaction.
+    """
+    if near_policy not in NEAR_POLICIES:
+        raise ValueError(f"near_policy must be one of {NEAR_POLICIES}, not {near_policy!r}")
+    settings = settings or DEFAULT_SETTINGS
+    batch = _Batch(run_id=run_id, settings=settings, near_policy=near_policy)
+    now = datetime.now(UTC)
+    rejected: dict[int, Rejected] = {}
+    for n, article in enumerate(articles):
+        problem = validate_article(article, now=now, settings=settings)
+        if problem is not None:
+            rejected[n] = problem
+        else:
+            batch.items[n] = _Item(n, article, dedup.raw_digest(article.title, article.body))
+    try:
+        with conn.cursor() as cur:
+            sources = sorted({item.article.source_key for item in batch.items.values()})
+            for key in sources:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, key))
+            if sources:
+                cur.execute("SELECT source_key FROM sources WHERE source_key = ANY(%s)", (sources,))
+                known = {k for (k,) in cur.fetchall()}
+                for n, item in list(batch.items.items()):
+                    if item.article.source_key not in known:
+                        rejected[n] = Rejected("load", "unknown_source",
+                                               f"source {item.article.source_key!r} is not in sources")
+                        del batch.items[n]
+            pending = sorted(batch.items)
+            while pending:
+                pending = _load_round(cur, batch, pending)
+            outcomes = _ledger_rows(articles, batch, rejected)
+            ledger.record_outcomes(cur, run_id, list(outcomes.values()))
+        if commit:
+            conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    result: list[Outcome] = []
+    for n, article in enumerate(articles):
+        if n in rejected:
+            result.append((_printable(article.url), "rejected", None))
+        else:
+            item = batch.items[n]
+            result.append((article.url, item.outcome, item.article_id))
+    return result
+
+
+def _ledger_rows(articles, batch: _Batch, rejected: dict[int, Rejected]) -> dict[str, tuple]:
+    rows: dict[str, tuple] = {}  # by URL: a URL given twice in a batch keeps its last outcome
+    for n, article in enumerate(articles):
+        if n in rejected:
+            problem = rejected[n]
+            url = _printable(article.url) or f"(no url #{n})"
+            rows[url] = (url, "rejected", None, problem.stage, problem.reason, _printable(problem.detail))
+        else:
+            item = batch.items[n]
+            rows[article.url] = (article.url, item.outcome, item.article_id, item.reason and "load",
+                                 item.reason, item.detail)
+    return rows
+
+
+def _load_round(cur, batch: _Batch, indexes: list[int]) -> list[int]:
+    """Load items with pairwise distinct identities; returns the items left for another round."""
+    this_round: list[_Item] = []
+    later: list[int] = []
+    seen: set[tuple] = set()
+    for n in indexes:
+        key = _identity(batch.items[n].article)
+        if key in seen:
+            later.append(n)
+        else:
+            seen.add(key)
+            this_round.append(batch.items[n])
+    later += _match_stored(cur, this_round)
+    deferred = set(later)
+    items = [item for item in this_round if item.index not in deferred]
+    known = [item for item in items if item.article_id is not None and item.outcome is None]
+    new = [item for item in items if item.article_id is None and item.outcome is None]
+    for item in known:
+        if item.hash is None:
+            item.hash = dedup.content_hash(item.article.title, item.article.body)
+        item.outcome = "unchanged" if item.hash == item.stored_hash else "updated"
+    for item in new:
+        item.hash = dedup.content_hash(item.article.title, item.article.body)
+    new = _exact_duplicates(cur, batch, new)
+    if batch.settings.near_duplicates:
+        _near_duplicates(cur, batch, new)
+    for item in new:
+        if item.outcome is None:
+            item.outcome = "new"
+    _insert_new(cur, batch, [i for i in new if i.outcome == "new" or
+                             (i.outcome == "duplicate_near" and batch.near_policy == "link")])
+    _resolve_batch_originals(batch, new)
+    _apply_known(cur, batch, [i for i in known if i.outcome == "updated"],
+                 [i for i in known if i.outcome == "unchanged"])
+    _write_urls_and_duplicates(cur, batch, items)
+    return later
+
+
+def _match_stored(cur, items: list[_Item]) -> list[int]:
+    """Find each item's stored article by identity; returns items to defer (same article twice)."""
+    if not items:
+        return []
+    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea")
+    _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw"),
+          ((it.index, it.article.source_key, it.article.source_article_id, it.article.url, it.raw)
+           for it in items))
+    cur.execute(
+        "SELECT k.i, 'sid', a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
+        " FROM _load_keys k JOIN articles a ON a.source_key = k.source_key AND a.source_article_id = k.sid"
+        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id"
+        " UNION ALL"
+        " SELECT k.i, 'url', a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
+        " FROM _load_keys k JOIN article_urls u ON u.url = k.url"
+        " JOIN articles a ON a.article_id = u.article_id"
+        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id")
+    by_sid: dict[int, tuple] = {}
+    by_url: dict[int, tuple] = {}
+    for i, how, article_id, sid, stored_hash, same_raw in cur.fetchall():
+        (by_sid if how == "sid" else by_url)[i] = (article_id, sid, stored_hash, same_raw)
+    deferred: list[int] = []
+    claimed: set[int] = set()
+    for item in items:
+        match = by_sid.get(item.index)
+        url_match = by_url.get(item.index)
+        item.add_url = url_match is None
+        if match is None and url_match is not None:
+            if url_match[1] is None or not item.article.source_article_id:
+                match = url_match
+            elif url_match[1] != item.article.source_article_id:
+                item.outcome = "rejected"
+                item.reason = "identity_conflict"
+                item.detail = (f"URL {item.article.url} belongs to article {url_match[0]} with source id "
+                               f"{url_match[1]}, not {item.article.source_article_id}")
+                continue
+        if match is None:
+            continue
+        article_id, _sid, stored_hash, same_raw = match
+        if article_id in claimed:  # two items of this round are one article: one at a time
+            deferred.append(item.index)
+            continue
+        claimed.add(article_id)
+        item.article_id = article_id
+        item.stored_hash = stored_hash
+        if same_raw:
+            item.hash = stored_hash
+            item.same_raw = True
+    return deferred
+
+
+def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
+    """Mark new items whose content hash is stored (or earlier in the batch); returns the rest."""
+    if not new:
+        return new
+    _temp(cur, "_load_hashes", "i int, h text")
+    _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in new))
+    cur.execute("SELECT DISTINCT ON (q.i) q.i, a.article_id, a.source_key FROM _load_hashes q"
+                " JOIN articles a ON a.content_hash = q.h ORDER BY q.i, a.article_id")
+    stored = {i: (article_id, source_key) for i, article_id, source_key in cur.fetchall()}
+    first_with_hash: dict[str, _Item] = {}
+    rest = []
+    for item in new:
+        if item.index in stored:
+            item.outcome = "duplicate_exact"
+            item.original_id, original_source = stored[item.index]
+            # Same site, same text, another URL: one article seen under two URLs.
+            item.add_url = original_source == item.article.source_key
+        elif item.hash in first_with_hash:
+            item.outcome = "duplicate_exact"
+            item.original_index = first_with_hash[item.hash].index
+            item.add_url = first_with_hash[item.hash].article.source_key == item.article.source_key
+        else:
+            first_with_hash[item.hash] = item
+            rest.append(item)
+    return rest
+
+
+def _near_duplicates(cur, batch: _Batch, new: list[_Item]) -> None:
+    """Sign the new items and link (or skip) those that nearly repeat a stored or earlier one."""
+    candidates_new = [it for it in new if it.outcome is None]
+    if not candidates_new:
+        return
+    ids = [dedup.shingle_ids(it.article.body) for it in candidates_new]
+    for item, shingle_ids in zip(candidates_new, ids, strict=True):
+        item.sig = dedup.signature("", ids=shingle_ids)
+    bands = [dedup.band_hashes(it.sig) for it in candidates_new]
+    stored = dedup.candidate_ids(cur, bands)
+    signatures = dedup.stored_signatures(cur, set().union(*stored))
+    # Only candidates whose signature is close enough cost a body fetch.
+    wanted = set()
+    for item, found in zip(candidates_new, stored, strict=True):
+        for article_id in found:
+            sig = signatures.get(article_id)
+            if sig is not None and dedup.estimated_jaccard(item.sig, sig) >= \
+                    batch.settings.near_threshold - dedup.ESTIMATE_MARGIN:
+                wanted.add(article_id)
+    texts = dedup.stored_texts(cur, wanted)
+    in_batch: dict[int, list[_Item]] = {}
+    for item, shingle_ids, item_bands, found in zip(candidates_new, ids, bands, stored, strict=True):
+        match = dedup.best_match(item.article.body, item.sig,
+                                 {a: signatures[a] for a in found if a in wanted},
+                                 texts, batch.settings.near_threshold)
+        earlier = {id(o): o for b in item_bands for o in in_batch.get(b, ())}
+        mine = set(shingle_ids.tolist())
+        floor = batch.settings.near_threshold - dedup.ESTIMATE_MARGIN
+        for other in earlier.values():
+            if dedup.estimated_jaccard(item.sig, other.sig) < floor:
+                continue
+            exact = dedup.jaccard(mine, set(dedup.shingle_ids(other.article.body).tolist()))
+            if exact >= batch.settings.near_threshold and (match is None or exact > match.similarity):
+                match = dedup.NearMatch(-1 - other.index, exact, dedup.estimated_jaccard(item.sig, other.sig))
+        if match is not None:
+            item.outcome = "duplicate_near"
+            item.similarity = match.similarity
+            if match.original_article_id < 0:
+                item.original_index = -1 - match.original_article_id
+            else:
+                item.original_id = match.original_article_id
+        if item.outcome is None or batch.near_policy == "link":
+            for b in item_bands:
+                in_batch.setdefault(b, []).append(item)
+
+
+def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
+    if not rows:
+        return
+    cur.execute("SELECT nextval(pg_get_serial_sequence('articles', 'article_id'))"
+                " FROM generate_series(1, %s)", (len(rows),))
+    for item, (article_id,) in zip(rows, cur.fetchall(), strict=True):
+        item.article_id = article_id
+    columns = ("article_id", "source_key", "source_article_id", "canonical_url", "title", "published_at",
+               "author", "body", "content_hash", "extraction", "fetched_at")
+
+    def values(item: _Item) -> tuple:
+        a = item.article
+        return (item.article_id, a.source_key, a.source_article_id, a.url, a.title, a.published_at,
+                a.author or "", a.body, item.hash, a.extraction or {}, a.fetched_at)
+
+    cur.execute("SAVEPOINT load_copy")
+    try:
+        # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
+        _copy(cur, "articles", columns, (values(item) for item in rows))
+    except psycopg2.errors.UniqueViolation:
+        # Someone stored one of these without our lock (or a URL clash across sources):
+        # insert one by one and let the constraints decide.
+        cur.execute("ROLLBACK TO SAVEPOINT load_copy")
+        for item in rows:
+            cur.execute(
+                f"INSERT INTO articles ({', '.join(columns)}) OVERRIDING SYSTEM VALUE"
+                f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING article_id",
+                tuple(Json(v) if isinstance(v, dict) else v for v in values(item)))
+            if cur.fetchone() is None:
+                item.outcome, item.article_id, item.sig = "rejected", None, None
+                item.reason = "identity_conflict"
+                item.detail = "another article already has this source id or canonical URL"
+    cur.execute("RELEASE SAVEPOINT load_copy")
+    stored = [item for item in rows if item.article_id is not None]
+    for item in stored:
+        item.add_url = True
+    _copy(cur, "article_fingerprints", ("article_id", "raw_digest", "minhash"),
+          ((it.article_id, it.raw, None if it.sig is None else dedup.signature_bytes(it.sig))
+           for it in stored))
+    band_rows = [(b, it.article_id) for it in stored if it.sig is not None
+                 for b in set(dedup.band_hashes(it.sig))]
+    if band_rows:
+        _copy(cur, "minhash_bands", ("band_hash", "article_id"), band_rows)
+
+
+def _resolve_batch_originals(batch: _Batch, new: list[_Item]) -> None:
+    """Items that repeat an earlier item of the batch point at its (now known) article id."""
+    for item in batch.items.values():
+        if item.original_index is not None and item.original_id is None:
+            original = batch.items[item.original_index]
+            # An earlier item skipped as a near-duplicate stands for what it repeats.
+            item.original_id = original.article_id or original.original_id
+        if item.outcome == "duplicate_exact" and item.original_id is None:
+            item.outcome, item.reason = "rejected", "identity_conflict"
+            item.detail = "repeats an article of this batch that could not be stored"
+    del new  # the items are reached through batch.items
+
+
+def _apply_known(cur, batch: _Batch, updated: list[_Item], unchanged: list[_Item]) -> None:
+    if unchanged:
+        cur.execute("UPDATE articles SET last_seen = now() WHERE article_id = ANY(%s)",
+                    ([it.article_id for it in unchanged],))
+        stale = [it for it in unchanged if not it.same_raw]
+        if stale:
+            # Same content after normalization but other exact text: remember the new digest
+            # so the next rerun takes the fast path again.
+            cur.execute("UPDATE article_fingerprints f SET raw_digest = q.raw"
+                        " FROM unnest(%s::bigint[], %s::bytea[]) AS q(id, raw)"
+                        " WHERE f.article_id = q.id AND f.raw_digest IS DISTINCT FROM q.raw",
+                        ([it.article_id for it in stale], [psycopg2.Binary(it.raw) for it in stale]))
+    if not updated:
+        return
+    ids = [it.article_id for it in updated]
+    cur.execute(
+        "INSERT INTO article_revisions (article_id, title, published_at, author, body, content_hash,"
+        " valid_from, run_id) SELECT article_id, title, published_at, author, body, content_hash,"
+        " updated_at, %s FROM articles WHERE article_id = ANY(%s)", (batch.run_id, ids))
+    _temp(cur, "_load_updates", "article_id bigint, title text, published_at timestamptz, author text,"
+          " body text, content_hash text, extraction jsonb, fetched_at timestamptz, raw bytea")
+    _copy(cur, "_load_updates", ("article_id", "title", "published_at", "author", "body", "content_hash",
+                                 "extraction", "fetched_at", "raw"),
+          ((it.article_id, it.article.title, it.article.published_at, it.article.author or "",
+            it.article.body, it.hash, it.article.extraction or {}, it.article.fetched_at, it.raw)
+           for it in updated))
+    cur.execute(
+        "UPDATE articles a SET title = u.title, published_at = u.published_at, author = u.author,"
+        " body = u.body, content_hash = u.content_hash, extraction = u.extraction,"
+        " fetched_at = coalesce(u.fetched_at, a.fetched_at), updated_at = now(), last_seen = now()"
+        " FROM _load_updates u WHERE a.article_id = u.article_id")
+    cur.execute(
+        "INSERT INTO article_fingerprints (article_id, raw_digest) SELECT article_id, raw FROM _load_updates"
+        " ON CONFLICT (article_id) DO UPDATE SET raw_digest = EXCLUDED.raw_digest")
+    if batch.settings.near_duplicates:
+        dedup.store_signatures(cur, [(it.article_id, dedup.signature(it.article.body)) for it in updated])
+    else:  # the old signature no longer describes the text
+        cur.execute("DELETE FROM minhash_bands WHERE article_id = ANY(%s)", (ids,))
+        cur.execute("UPDATE article_fingerprints SET minhash = NULL WHERE article_id = ANY(%s)", (ids,))
+
+
+def _write_urls_and_duplicates(cur, batch: _Batch, items: list[_Item]) -> None:
+    urls = []
+    for item in items:
+        target = item.article_id if item.outcome in ("new", "updated", "unchanged", "duplicate_near") \
+            else item.original_id if item.outcome == "duplicate_exact" else None
+        if item.add_url and target is not None:
+            urls.append((item.article.url, target))
+        if item.outcome in ("duplicate_exact", "duplicate_near") and item.original_id is not None:
+            kept = item.article_id if item.outcome == "duplicate_near" else None
+            batch.duplicates.append((item.article.url, item.article.source_key, kept, item.original_id,
+                                     "exact" if item.outcome == "duplicate_exact" else "near",
+                                     round(item.similarity, 4)))
+            if kept is None:  # not stored itself: the ledger points at what it repeats
+                item.article_id = item.original_id
+    if urls:
+        _temp(cur, "_load_urls", "url text, article_id bigint")
+        _copy(cur, "_load_urls", ("url", "article_id"), urls)
+        cur.execute("INSERT INTO article_urls (url, article_id) SELECT DISTINCT ON (url) url, article_id"
+                    " FROM _load_urls ON CONFLICT (url) DO NOTHING")
+    if batch.duplicates:
+        cur.execute(
+            "INSERT INTO duplicates (url, source_key, article_id, original_article_id, kind, similarity,"
+            " run_id) SELECT u, s, a, o, k, sim, %s FROM unnest(%s::text[], %s::text[], %s::bigint[],"
+            " %s::bigint[], %s::text[], %s::real[]) AS q(u, s, a, o, k, sim)"
+            " ON CONFLICT (url, original_article_id) DO UPDATE SET similarity = EXCLUDED.similarity,"
+            " article_id = EXCLUDED.article_id, kind = EXCLUDED.kind, run_id = EXCLUDED.run_id",
+            (batch.run_id, *[list(col) for col in zip(*batch.duplicates, strict=True)]))
+        batch.duplicates.clear()
+
+
+# --------------------------------------------------------------------------- staging for Airflow
+
+def stage_articles(conn, run_id: int, articles: Iterable[Article]) -> int:
+    """Keep parsed articles of a run for its load task (a retried task replaces, never doubles).
+
+    No commit: the caller commits with the rest of its task's work.
+    """
+    rows = [(run_id, _printable(a.url), json.dumps(a.to_dict(), ensure_ascii=True)) for a in articles]
+    if not rows:
+        return 0
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO staged_articles (run_id, url, payload)"
+            " SELECT %s, u, p FROM unnest(%s::text[], %s::text[]) AS q(u, p)"
+            " ON CONFLICT (run_id, url) DO UPDATE SET payload = EXCLUDED.payload, staged_at = now()",
+            (run_id, [r[1] for r in rows], [r[2] for r in rows]))
+    return len(rows)
+
+
+def staged_articles(conn, run_id: int) -> list[Article]:
+    """The run's staged articles in the order they were staged."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT payload FROM staged_articles WHERE run_id = %s ORDER BY seq", (run_id,))
+        return [Article.from_dict(json.loads(payload)) for (payload,) in cur.fetchall()]
+
+
+def clear_staged(conn, run_id: int) -> int:
+    """Drop the run's staged articles (after a successful load); returns how many. No commit."""
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM staged_articles WHERE run_id = %s", (run_id,))
+        return cur.rowcount

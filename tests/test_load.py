@@ -1,0 +1,415 @@
+"""Loading into real PostgreSQL: identity, revisions, duplicates, rejects, staging, the ledger.
+
+Semantic cases use short hand-written Russian news texts; volume uses
+synthetic Russian-like text from ``synthetic_article`` (also used by
+bench/load_bench.py and the concurrency tests).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from news_etl import ledger
+from news_etl.load import (
+    LoadSettings,
+    clear_staged,
+    ensure_source,
+    load_articles,
+    stage_articles,
+    staged_articles,
+)
+from news_etl.record import Article
+
+# --------------------------------------------------------------------------- fixture text
+
+_SYLLABLES = ("ка", "за", "ни", "то", "ро", "ва", "ли", "мо", "пе", "ст", "ра", "ко", "на", "де", "ми",
+              "бо", "ле", "ту", "жи", "ше", "го", "ры", "ча", "вы", "ям", "ор", "ин", "ем", "ус", "аль")
+_ENDINGS = ("", "а", "ы", "ов", "ами", "ой", "ий", "ая", "ое", "ого", "ому", "ет", "ют", "ил", "ила")
+
+
+def _vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
+    words = set()
+    while len(words) < size:
+        stem = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 4)))
+        words.add(stem + rng.choice(_ENDINGS))
+    return sorted(words)
+
+
+_VOCAB = _vocabulary(random.Random(7))
+
+
+def russian_text(rng: random.Random, chars: int = 3000) -> str:
+    """Russian-looking prose (Cyrillic words, sentences, «quotes», dashes), about ``chars`` long."""
+    paragraphs, size = [], 0
+    while size < chars:
+        sentences = []
+        for _ in range(rng.randint(2, 5)):
+            words = [rng.choice(_VOCAB) for _ in range(rng.randint(6, 16))]
+            if rng.random() < 0.2:
+                words.insert(rng.randint(1, len(words) - 1), "—")
+            if rng.random() < 0.15:
+                k = rng.randint(0, len(words) - 2)
+                words[k] = "«" + words[k]
+                words[k + 1] = words[k + 1] + "»"
+            sentences.append(" ".join(words).capitalize() + rng.choice(".....!?"))
+        paragraph = " ".join(sentences)
+        paragraphs.append(paragraph)
+        size += len(paragraph) + 1
+    return "\n".join(paragraphs)
+
+
+def synthetic_article(n: int, *, rng: random.Random | None = None, chars: int = 3000,
+                      source_key: str = "synth", with_id: bool = True) -> Article:
+    rng = rng or random.Random(n)
+    return Article(
+        title=russian_text(rng, 40).split(".")[0][:90] + f" {n}",
+        published_at=datetime(2024, 3, 1, tzinfo=UTC) + timedelta(minutes=n),
+        author="",
+        source_name="Синтетика",
+        url=f"https://synth.example/news/{n}/",
+        body=russian_text(rng, chars),
+        source_key=source_key,
+        source_article_id=str(n) if with_id else None,
+        fetched_at=datetime(2024, 3, 2, tzinfo=UTC),
+        extraction={"title": "json-ld", "body": "selectors"},
+    )
+
+
+def article(url: str, title: str, body: str, *, sid: str | None = None, source: str = "tengri",
+            published: datetime | None = None) -> Article:
+    return Article(title=title, published_at=published or datetime(2024, 4, 2, 6, 30, tzinfo=UTC),
+                   author="Айгерим Сапарова", source_name="Tengrinews.kz", url=url, body=body,
+                   source_key=source, source_article_id=sid)
+
+
+PARK = (
+    "Акимат Алматы объявил о начале весенней посадки деревьев в парках и скверах города.\n"
+    "В этом году коммунальные службы планируют высадить более двенадцати тысяч саженцев клёна, "
+    "липы и карагача. Основные работы пройдут в Ауэзовском и Наурызбайском районах.\n"
+    "Жителей приглашают присоединиться к субботникам, которые начнутся в ближайшую субботу "
+    "в десять часов утра. Инвентарь и перчатки выдадут на месте, сообщили в пресс-службе акимата.\n"
+    "Ранее в управлении зелёной экономики рассказали, что за прошлый год в городе погибло около "
+    "трёх тысяч деревьев из-за засухи и неправильного полива."
+)
+# A full-length story: one changed sentence in it is a small edit (Jaccard above 0.9).
+PARK_FULL = PARK + (
+    "\nПо словам руководителя управления, саженцы закупили в питомниках Алматинской области, "
+    "а возраст каждого дерева составляет не менее пяти лет, поэтому они лучше переносят пересадку.\n"
+    "Для новых деревьев проложат капельный полив: трубы уже смонтированы вдоль проспекта Абая, "
+    "улицы Толе би и в сквере у Дворца Республики. Подрядчик обязан ухаживать за посадками два года "
+    "и заменить за свой счёт те деревья, которые не приживутся.\n"
+    "Экологи напоминают, что одно взрослое дерево за летний сезон задерживает до ста килограммов пыли "
+    "и заметно снижает температуру воздуха на соседних улицах. Особенно важно озеленение для "
+    "микрорайонов на окраинах, где деревьев почти нет, а застройка продолжает расти.\n"
+    "В акимате добавили, что карту мест посадки опубликуют на официальном сайте города, а каждый "
+    "желающий сможет предложить свой двор для озеленения через мобильное приложение.\n"
+    "Осенью посадки продолжатся: до конца года в городе планируют высадить ещё около пяти тысяч "
+    "деревьев и двадцать тысяч кустарников, в том числе вдоль реки Есентай и на Восточной объездной "
+    "дороге, где сейчас идёт реконструкция."
+)
+BANK = (
+    "Национальный банк Казахстана сохранил базовую ставку на уровне четырнадцати с половиной "
+    "процента годовых с коридором плюс-минус один процентный пункт.\n"
+    "Решение объясняется тем, что годовая инфляция замедляется медленнее ожидаемого, а "
+    "инфляционные ожидания населения остаются повышенными.\n"
+    "Следующее плановое решение по базовой ставке будет объявлено в конце мая в двенадцать "
+    "часов по времени Астаны, говорится в сообщении регулятора."
+)
+
+
+@pytest.fixture
+def run(conn):
+    ensure_source(conn, "tengri", "Tengrinews.kz", "https://tengrinews.kz/")
+    ensure_source(conn, "other", "Другой сайт", "https://other.example/")
+    ensure_source(conn, "synth", "Синтетика", "https://synth.example/")
+    run_id = ledger.start_run(conn, source_key="tengri", kind="cli")
+    conn.commit()
+    return run_id
+
+
+def new_run(conn, kind: str = "cli") -> int:
+    run_id = ledger.start_run(conn, source_key="tengri", kind=kind)
+    conn.commit()
+    return run_id
+
+
+def scalar(conn, sql: str, args=()):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()[0]
+
+
+def articles_checksum(conn) -> str:
+    """md5 over the articles' content columns in id order (last_seen moves on every sighting)."""
+    return scalar(conn, "SELECT md5(coalesce(string_agg(concat_ws('|', article_id, source_key,"
+                        " source_article_id, canonical_url, title, published_at, author, body,"
+                        " content_hash, extraction::text, first_seen, updated_at), E'\\n'"
+                        " ORDER BY article_id), '')) FROM articles")
+
+
+def outcomes_of(result) -> list[str]:
+    return [outcome for _url, outcome, _id in result]
+
+
+# --------------------------------------------------------------------------- tests
+
+def test_new_articles_are_loaded_with_urls_fingerprints_and_ledger(conn, run):
+    batch = [synthetic_article(n, source_key="synth", chars=800) for n in range(30)]
+    result = load_articles(conn, batch, run_id=run)
+    assert outcomes_of(result) == ["new"] * 30
+    assert len({article_id for _u, _o, article_id in result}) == 30
+    assert scalar(conn, "SELECT count(*) FROM articles") == 30
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 30
+    assert scalar(conn, "SELECT count(*) FROM article_fingerprints WHERE minhash IS NOT NULL") == 30
+    assert scalar(conn, "SELECT count(DISTINCT article_id) FROM minhash_bands") == 30
+    summary = ledger.finish_run(conn, run, stage_seconds={"load": 0.5})
+    conn.commit()
+    assert summary.discovered == 30 and summary.outcome_counts == {"new": 30}
+    stored = scalar(conn, "SELECT body FROM articles WHERE canonical_url = %s", (batch[3].url,))
+    assert stored == batch[3].body
+
+
+def test_rerun_of_the_same_window_adds_nothing_and_keeps_the_checksum(conn, run):
+    rng = random.Random(11)
+    batch = [synthetic_article(n, rng=rng, chars=600) for n in range(40)]
+    batch += [article("https://tengrinews.kz/kazakhstan_news/park-1/", "Весенняя посадка деревьев", PARK)]
+    assert set(outcomes_of(load_articles(conn, batch, run_id=run))) == {"new"}
+    ledger.finish_run(conn, run)
+    conn.commit()
+    before_rows, before_sum = scalar(conn, "SELECT count(*) FROM articles"), articles_checksum(conn)
+    before_seen = scalar(conn, "SELECT max(last_seen) FROM articles")
+
+    rerun = new_run(conn)
+    ledger.record_discovered(conn, rerun, [a.url for a in batch])
+    result = load_articles(conn, batch, run_id=rerun)
+    summary = ledger.finish_run(conn, rerun)
+    conn.commit()
+    assert outcomes_of(result) == ["unchanged"] * len(batch)
+    assert summary.outcome_counts == {"unchanged": len(batch)}
+    assert scalar(conn, "SELECT count(*) FROM articles") == before_rows
+    assert articles_checksum(conn) == before_sum
+    assert scalar(conn, "SELECT count(*) FROM article_revisions") == 0
+    assert scalar(conn, "SELECT min(last_seen) FROM articles") > before_seen  # seen again
+
+
+def test_one_article_under_two_urls_is_one_row(conn, run):
+    first = article("https://tengrinews.kz/kazakhstan_news/posadka-derevev-596101/", "Весенняя посадка", PARK,
+                    sid="596101")
+    # The same article (same source id) reached through another section.
+    second = article("https://tengrinews.kz/events/posadka-derevev-596101/", "Весенняя посадка", PARK,
+                     sid="596101")
+    result = load_articles(conn, [first, second], run_id=run)
+    assert outcomes_of(result) == ["new", "unchanged"]
+    assert result[0][2] == result[1][2]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    urls = scalar(conn, "SELECT array_agg(url ORDER BY url) FROM article_urls WHERE article_id = %s",
+                  (result[0][2],))
+    assert urls == sorted([first.url, second.url])
+
+
+def test_same_text_under_another_url_of_the_same_site_without_ids_is_one_row(conn, run):
+    first = article("https://tengrinews.kz/news/park/", "Весенняя посадка деревьев", PARK)
+    mirror = article("https://tengrinews.kz/amp/park/", "Весенняя  посадка деревьев!",
+                     PARK.replace("карагача.", "карагача !"))
+    result = load_articles(conn, [first], run_id=run)
+    result += load_articles(conn, [mirror], run_id=run)
+    assert outcomes_of(result) == ["new", "duplicate_exact"]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 2
+    kind, original, kept = ledger_dup(conn)
+    assert (kind, original, kept) == ("exact", result[0][2], None)
+
+
+def ledger_dup(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, original_article_id, article_id FROM duplicates")
+        rows = cur.fetchall()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_exact_reprint_on_another_source_is_recorded_not_loaded(conn, run):
+    original = article("https://tengrinews.kz/money/stavka-527215/", "Нацбанк сохранил базовую ставку", BANK,
+                       sid="527215")
+    reprint = article("https://other.example/finance/stavka/", "НАЦБАНК СОХРАНИЛ БАЗОВУЮ СТАВКУ",
+                      BANK.replace("\n", "\n\n").replace("-", " - "), source="other")
+    result = load_articles(conn, [original, reprint], run_id=run)
+    assert outcomes_of(result) == ["new", "duplicate_exact"]
+    assert result[1][2] == result[0][2]  # the ledger points at the stored original
+    assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 1  # another site's URL is not an alias
+    assert ledger_dup(conn) == ("exact", result[0][2], None)
+    assert scalar(conn, "SELECT similarity FROM duplicates") == 1.0
+
+
+def test_edited_article_is_one_row_and_one_revision(conn, run):
+    url = "https://tengrinews.kz/kazakhstan_news/posadka-derevev-596101/"
+    first = article(url, "Весенняя посадка деревьев", PARK, sid="596101")
+    load_articles(conn, [first], run_id=run)
+    created = scalar(conn, "SELECT updated_at FROM articles")
+    edited_body = PARK.replace("двенадцати тысяч", "пятнадцати тысяч")
+    edited = article(url, "Весенняя посадка деревьев в Алматы", edited_body, sid="596101")
+    result = load_articles(conn, [edited], run_id=new_run(conn))
+    assert outcomes_of(result) == ["updated"]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    with conn.cursor() as cur:
+        cur.execute("SELECT title, body, updated_at FROM articles")
+        title, body, updated_at = cur.fetchone()
+        cur.execute("SELECT title, body, valid_from FROM article_revisions")
+        revisions = cur.fetchall()
+    assert (title, body) == (edited.title, edited_body)
+    assert updated_at > created
+    assert revisions == [(first.title, PARK, created)]
+    # Seen again unchanged: still one revision.
+    assert outcomes_of(load_articles(conn, [edited], run_id=new_run(conn))) == ["unchanged"]
+    assert scalar(conn, "SELECT count(*) FROM article_revisions") == 1
+
+
+def test_reprint_with_a_changed_sentence_is_linked_as_near_duplicate(conn, run):
+    original = article("https://tengrinews.kz/kazakhstan_news/park/", "Весенняя посадка деревьев",
+                       PARK_FULL, sid="1")
+    changed = PARK_FULL.replace(
+        "Инвентарь и перчатки выдадут на месте, сообщили в пресс-службе акимата.",
+        "Инвентарь и перчатки раздадут волонтёры, уточнили в акимате.")
+    reprint = article("https://other.example/city/park/", "В Алматы начали сажать деревья", changed,
+                      source="other")
+    result = load_articles(conn, [original], run_id=run) + load_articles(conn, [reprint], run_id=run)
+    assert outcomes_of(result) == ["new", "duplicate_near"]
+    assert result[1][2] not in (None, result[0][2])  # kept as its own article (policy "link")
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, article_id, original_article_id, similarity FROM duplicates")
+        kind, kept, original_id, similarity = cur.fetchone()
+    assert (kind, kept, original_id) == ("near", result[1][2], result[0][2])
+    assert 0.9 <= similarity < 1.0
+    assert scalar(conn, "SELECT count(*) FROM articles") == 2
+
+
+def test_near_duplicate_policy_skip_does_not_store_the_copy(conn, run):
+    original = article("https://tengrinews.kz/city/park/", "Посадка деревьев", PARK_FULL, sid="7")
+    changed = PARK_FULL.replace("двенадцати тысяч", "тринадцати тысяч")
+    copy = article("https://other.example/park/", "Деревья", changed, source="other")
+    load_articles(conn, [original], run_id=run)
+    result = load_articles(conn, [copy], run_id=run, near_policy="skip")
+    assert outcomes_of(result) == ["duplicate_near"]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    assert scalar(conn, "SELECT article_id IS NULL FROM duplicates") is True
+
+
+def test_different_stories_on_one_topic_are_not_linked(conn, run):
+    rng = random.Random(5)
+    a = article("https://tengrinews.kz/a/", "Первая новость", russian_text(rng, 1500), sid="a")
+    b = article("https://tengrinews.kz/b/", "Вторая новость", russian_text(rng, 1500), sid="b")
+    assert outcomes_of(load_articles(conn, [a, b], run_id=run)) == ["new", "new"]
+    assert scalar(conn, "SELECT count(*) FROM duplicates") == 0
+
+
+def test_near_threshold_is_configurable(conn, run):
+    original = article("https://tengrinews.kz/city/park/", "Посадка деревьев", PARK_FULL, sid="7")
+    rewritten = PARK_FULL.replace(
+        "Экологи напоминают, что одно взрослое дерево за летний сезон задерживает до ста килограммов пыли",
+        "Специалисты отмечают, что крупное дерево летом собирает много пыли").replace(
+        "В акимате добавили, что карту мест посадки опубликуют на официальном сайте города",
+        "Схему озеленения, как пообещали чиновники, выложат в интернете")
+    copy = article("https://other.example/park/", "Деревья", rewritten, source="other")
+    load_articles(conn, [original], run_id=run)
+    strict = load_articles(conn, [copy], run_id=run, commit=False)
+    conn.rollback()
+    loose = load_articles(conn, [copy], run_id=run, settings=LoadSettings(near_threshold=0.75))
+    assert outcomes_of(strict) == ["new"]
+    assert outcomes_of(loose) == ["duplicate_near"]
+    assert 0.75 <= scalar(conn, "SELECT similarity FROM duplicates") < 0.9
+
+
+def test_bad_records_are_rejected_with_a_reason_and_the_rest_loads(conn, run):
+    good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
+    no_title = article("https://tengrinews.kz/no-title/", "  ", PARK, sid="2")
+    future = article("https://tengrinews.kz/future/", "Из будущего", PARK.replace("Акимат", "Город"), sid="3",
+                     published=datetime.now(UTC) + timedelta(days=3))
+    soon = article("https://tengrinews.kz/soon/", "Через час", PARK.replace("Акимат", "Власти"), sid="4",
+                   published=datetime.now(UTC) + timedelta(hours=1))
+    short = article("https://tengrinews.kz/short/", "Коротко", "Подробности позже.", sid="5")
+    surrogate = article("https://tengrinews.kz/broken/", "Сломанный текст", PARK + " \udc8f", sid="6")
+    nul = article("https://tengrinews.kz/nul/", "Нулевой символ", PARK.replace("Акимат", "Ак\x00имат"),
+                  sid="8")
+    batch = [good, no_title, future, soon, short, surrogate, nul]
+    result = load_articles(conn, batch, run_id=run)
+    assert outcomes_of(result) == ["new", "rejected", "rejected", "new", "rejected", "rejected", "rejected"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, stage, reason FROM rejects ORDER BY reject_id")
+        rejects = cur.fetchall()
+        cur.execute("SELECT url, reason FROM run_urls WHERE outcome = 'rejected' ORDER BY url")
+        in_ledger = cur.fetchall()
+    assert rejects == [(no_title.url, "load", "no_title"), (future.url, "load", "future_date"),
+                       (short.url, "load", "body_too_short"), (surrogate.url, "load", "invalid_utf8"),
+                       (nul.url, "load", "invalid_utf8")]
+    assert sorted(in_ledger) == sorted((url, reason) for url, _stage, reason in rejects)
+    assert scalar(conn, "SELECT count(*) FROM articles") == 2
+    summary = ledger.finish_run(conn, run)
+    assert summary.outcome_counts == {"new": 2, "rejected": 5}
+
+
+def test_limits_are_configurable(conn, run):
+    settings = LoadSettings(min_body_chars=2000, future_tolerance=timedelta(minutes=5))
+    soon = article("https://tengrinews.kz/soon/", "Через час", BANK, sid="4",
+                   published=datetime.now(UTC) + timedelta(hours=1))
+    result = load_articles(conn, [soon], run_id=run, settings=settings)
+    assert outcomes_of(result) == ["rejected"]
+    assert scalar(conn, "SELECT reason FROM rejects") == "body_too_short"
+    ok = article("https://tengrinews.kz/ok/", "Ставка", BANK, sid="5")
+    result = load_articles(conn, [ok], run_id=run, settings=LoadSettings(min_body_chars=100))
+    assert outcomes_of(result) == ["new"]
+
+
+def test_unknown_source_is_rejected_not_a_crash(conn, run):
+    stray = article("https://nowhere.example/x/", "Заголовок", BANK, source="nowhere")
+    good = article("https://tengrinews.kz/good/", "Нацбанк", BANK.replace("банк", "Банк"), sid="1")
+    result = load_articles(conn, [stray, good], run_id=run)
+    assert outcomes_of(result) == ["rejected", "new"]
+    assert scalar(conn, "SELECT reason FROM rejects") == "unknown_source"
+
+
+def test_repeats_inside_one_batch(conn, run):
+    a = article("https://tengrinews.kz/a-596101/", "Посадка деревьев", PARK, sid="596101")
+    a_edit = article("https://tengrinews.kz/a-596101/", "Посадка деревьев",
+                     PARK.replace("субботу", "воскресенье"), sid="596101")
+    b = article("https://tengrinews.kz/b/", "Нацбанк", BANK, sid="9")
+    b_copy = article("https://other.example/b/", "Нацбанк", BANK, source="other")
+    result = load_articles(conn, [a, b, a_edit, b_copy], run_id=run)
+    assert outcomes_of(result) == ["new", "new", "updated", "duplicate_exact"]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 2
+    assert scalar(conn, "SELECT count(*) FROM article_revisions") == 1
+    # The ledger has one row per URL: the last word for the URL given twice.
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 3
+
+
+def test_failed_batch_leaves_nothing_behind(conn, run):
+    batch = [synthetic_article(n, chars=500) for n in range(5)]
+    with pytest.raises(ValueError):
+        load_articles(conn, batch, run_id=run, near_policy="keep-both")
+    assert scalar(conn, "SELECT count(*) FROM articles") == 0
+    # A run id that does not exist breaks the ledger write at the very end: all rolled back.
+    import psycopg2
+
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+        load_articles(conn, batch, run_id=run + 999)
+    assert scalar(conn, "SELECT count(*) FROM articles") == 0
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 0
+
+
+def test_staging_hands_articles_between_tasks(conn, run):
+    good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
+    good.extraction = {"title": "json-ld"}
+    good.fetched_at = datetime(2024, 4, 2, 7, 0, tzinfo=UTC)
+    broken = article("https://tengrinews.kz/broken/", "Сломанный\udc8f", PARK, sid="2")
+    assert stage_articles(conn, run, [good, broken]) == 2
+    stage_articles(conn, run, [good])  # a retried task replaces, never doubles
+    conn.commit()
+    staged = staged_articles(conn, run)
+    assert staged == [good, broken]
+    result = load_articles(conn, staged, run_id=run)
+    assert outcomes_of(result) == ["new", "rejected"]
+    assert clear_staged(conn, run) == 2
+    conn.commit()
+    assert staged_articles(conn, run) == []
