@@ -62,7 +62,7 @@ SELECT i, src, i::text,
        'Новость номер ' || i || ' о событиях дня', pub,
        CASE WHEN i %% 7 = 0 THEN '' ELSE 'Автор ' || (i %% 500) END,
        'Текст новости ' || i || '. Подробности позже.', md5(i::text),
-       pub + ((i * 7919) %% 7200) * interval '1 second', pub, pub
+       pub + ((i::bigint * 7919) %% 7200) * interval '1 second', pub, pub
 FROM (
     SELECT i, (ARRAY['tengrinews', 'steppe', 'vostok'])[1 + i %% 3] AS src,
            (ARRAY['https://tengrinews.kz', 'https://steppe.example',

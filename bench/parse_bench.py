@@ -1,0 +1,168 @@
+"""Parse + normalize throughput on the replica's article pages, against trafilatura.extract.
+
+Both run in this process, pinned to one core, on the same pages, in the same
+run: the project's ``news_etl.parse.parse_article`` (layers, selectors,
+normalization into an Article) and ``trafilatura.extract`` (text only). Each is
+warmed up on every page first, then timed over whole rounds of all pages,
+taking each one's best round; rounds alternate between them, so other load
+on the machine hits all alike. Peak Python memory of one pass is measured
+separately with tracemalloc (which slows code down, so it never overlaps the
+timing), and the resident memory a pass adds (libxml2's C
+allocations included) in a forked child. The goal in issue 3 is at least 3x trafilatura's
+pages per second. Two reference rows put the figures in context: lxml's own
+parse of the whole page, and BeautifulSoup building the whole tree (what the
+parser avoids by cutting the article out first).
+
+    .venv/bin/python bench/parse_bench.py [--quick] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lxml.html
+import trafilatura
+from bs4 import BeautifulSoup
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from news_etl.errors import Rejected  # noqa: E402
+from news_etl.fetch import decode_body  # noqa: E402
+from news_etl.parse import parse_article  # noqa: E402
+from news_etl.sources import get_source  # noqa: E402
+
+SITE = REPO / "plugins" / "news_etl" / "replica" / "site"
+FETCHED_AT = datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
+GOAL = 3.0
+
+
+def article_pages(source) -> list[tuple[str, str]]:
+    """(canonical URL, text) of every article page of the replica."""
+    pages = []
+    for path in sorted(SITE.rglob("index.html")):
+        url_path = "/" + str(path.parent.relative_to(SITE)) + "/"
+        url = source.base_url + url_path
+        if source.article_id(url) is None:
+            continue  # listings, sections
+        _, text = decode_body(path.read_bytes(), None)
+        pages.append((url, text))
+    return pages
+
+
+def best_rounds(funcs: dict[str, Callable[[str, str], object]], pages: list[tuple[str, str]],
+                rounds: int) -> dict[str, float]:
+    """Best whole-round time of each function; rounds alternate so background load hits both alike."""
+    best = dict.fromkeys(funcs, float("inf"))
+    for _ in range(rounds):
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            for url, text in pages:
+                func(url, text)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def python_peak(func: Callable[[str, str], object], pages: list[tuple[str, str]]) -> int:
+    """Peak of Python-level allocations over one pass (tracemalloc; not libxml2's own C memory)."""
+    tracemalloc.start()
+    try:
+        for url, text in pages:
+            func(url, text)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def rss_growth(func: Callable[[str, str], object], pages: list[tuple[str, str]]) -> int:
+    """Peak resident memory added by one pass, C allocations included, measured in a forked child."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: everything is loaded and warm; only the pass's own memory is added
+        os.close(read_fd)
+        with open("/proc/self/statm") as statm:
+            before = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        for url, text in pages:
+            func(url, text)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        os.write(write_fd, str(max(0, peak - before)).encode())
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        value = pipe.read()
+    os.waitpid(pid, 0)
+    return int(value or 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 pages, one round: a smoke run")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the goal states
+    source = get_source("tengrinews")
+    if not SITE.is_dir():
+        print(f"no replica site at {SITE}: build it first", file=sys.stderr)
+        return 1
+    pages = article_pages(source)
+    rounds = args.rounds
+    if args.quick:
+        pages, rounds = pages[:10], 1
+    if not pages:
+        print("no article pages found in the replica", file=sys.stderr)
+        return 1
+
+    rejected: list[str] = []
+
+    def ours(url: str, text: str) -> object:
+        try:
+            return parse_article(text, url=url, source=source, fetched_at=FETCHED_AT)
+        except Rejected as exc:
+            rejected.append(f"{url}: {exc}")
+            return None
+
+    def theirs(url: str, text: str) -> object:
+        return trafilatura.extract(text, url=url)
+
+    for url, text in pages:  # warm-up: imports, dateparser's language data, lxml/soupsieve caches
+        ours(url, text)
+        theirs(url, text)
+    warm_rejects = list(rejected)
+
+    funcs = {"news_etl.parse_article": ours, "trafilatura.extract": theirs,
+             "(ref) lxml.html parse": lambda _url, text: lxml.html.document_fromstring(text),
+             "(ref) BeautifulSoup lxml": lambda _url, text: BeautifulSoup(text, "lxml")}
+    times = best_rounds(funcs, pages, rounds)
+    results = {name: (times[name], len(pages) / times[name], python_peak(func, pages),
+                      rss_growth(func, pages)) for name, func in funcs.items()}
+
+    size = sum(len(text.encode()) for _, text in pages)
+    print(f"parse benchmark: {len(pages)} replica article pages ({size / len(pages) / 1024:.0f} KiB average),"
+          f" 1 core, best of {rounds} alternating round(s)")
+    print(f"{'method':<26}{'s/round':>9}{'pages/s':>9}{'ms/page':>9}{'py peak MiB':>13}{'RSS +MiB':>10}")
+    for name, (seconds, rate, py_peak, rss) in results.items():
+        print(f"{name:<26}{seconds:>9.3f}{rate:>9.0f}{1000 / rate:>9.2f}{py_peak / 2**20:>13.1f}"
+              f"{rss / 2**20:>10.1f}")
+    ratio = results["news_etl.parse_article"][1] / results["trafilatura.extract"][1]
+    print(f"speed ratio parse_article / trafilatura: {ratio:.2f}x (goal >= {GOAL:.0f}x: "
+          f"{'met' if ratio >= GOAL else 'NOT met'})")
+    print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if warm_rejects:
+        print(f"{len(warm_rejects)} page(s) rejected by the parser:")
+        for line in warm_rejects:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
