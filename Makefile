@@ -30,6 +30,11 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
+# Only the tests that start real Airflow (dag.test(), scheduler, api-server,
+# backfill). They fit in the normal suite, so `make test` runs them as well.
+test-airflow: install
+	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_dags.py
+
 run: install
 	$(VENV)/bin/news-etl run tengrinews --latest
 
@@ -42,6 +47,11 @@ bench: install
 	@set -e; for f in bench/*_bench.py; do \
 	  [ "$$f" = bench/extraction_bench.py ] && continue; \
 	  echo "=== $$f"; $(PY) $$f $(BENCH_ARGS); done
+
+# Extraction quality on ../shared/benchmarks/article-extraction: the
+# `news-etl extract` command scored next to trafilatura and readability-lxml.
+bench-extraction: install
+	$(PY) bench/extraction_bench.py --cli $(BENCH_ARGS)
 
 clean:
 	rm -rf .data/demo
