@@ -1,7 +1,9 @@
 """Discovery: which article URLs a run should fetch.
 
 ``discover_day`` walks a local day's archive page by page (the links of
-``ul.pagination``); ``discover_latest`` reads the source's RSS feeds. Both keep
+``ul.pagination``); ``discover_latest`` reads the source's RSS feeds. A source
+without a day archive (only feeds and sitemaps) is handed to
+``news_etl.discover_feeds`` by both, so callers need not know which kind it is. Both keep
 only this source's article URLs (sister sites such as tengrisport.kz are other
 sources), canonical, one per article id, in listing order. A listing page that
 cannot be read becomes a problem in the result rather than ending discovery;
@@ -64,9 +66,16 @@ class _Collector:
 
 
 def discover_day(fetcher, source: Source, day: date) -> Discovery:
-    """Every article of the local day ``day``'s archive, across all its pages."""
+    """Every article of the local day ``day``'s archive, across all its pages.
+
+    A source with no day archive is read from its feeds and sitemaps instead.
+    """
     if not source.day_archive:
-        raise ValueError(f"source {source.key} has no day archive")
+        if not (source.feeds or source.sitemaps):
+            raise ValueError(f"source {source.key} has no day archive, feed or sitemap")
+        from news_etl.discover_feeds import discover_from_feeds  # it imports this module
+
+        return discover_from_feeds(fetcher, source, day)
     archive_path = source.day_archive.format(year=day.year, month=day.month, day=day.day)
     first = urljoin(source.base_url + "/", archive_path)
     found = Discovery()
@@ -103,7 +112,15 @@ def discover_day(fetcher, source: Source, day: date) -> Discovery:
 
 
 def discover_latest(fetcher, source: Source) -> Discovery:
-    """The articles of the source's RSS feeds (the fetcher refuses entity-laden feeds first)."""
+    """The articles of the source's RSS feeds (the fetcher refuses entity-laden feeds first).
+
+    A source with no day archive also lists its newest articles in news sitemaps: it is read
+    by ``discover_from_feeds``, which takes feeds and news sitemaps together.
+    """
+    if not source.day_archive:
+        from news_etl.discover_feeds import discover_from_feeds  # it imports this module
+
+        return discover_from_feeds(fetcher, source, None)
     found = Discovery()
     collector = _Collector(source)
     for feed_path in source.feeds:

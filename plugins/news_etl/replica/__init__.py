@@ -1,5 +1,8 @@
-"""Offline replica of tengrinews.kz for tests, benchmarks and the demo (see README.md)."""
+"""Offline replica sites for tests, benchmarks and the demo (see README.md).
 
-from news_etl.replica.server import FAULTS, SITE_DIR, ReplicaServer, serve
+Tengrinews.kz by default; the fictional sources of ``sites/`` by key (``serve(site="steppeinfo")``).
+"""
 
-__all__ = ["FAULTS", "SITE_DIR", "ReplicaServer", "serve"]
+from news_etl.replica.server import FAULTS, SITE_DIR, SITES_DIR, ReplicaServer, available_sites, serve
+
+__all__ = ["FAULTS", "SITES_DIR", "SITE_DIR", "ReplicaServer", "available_sites", "serve"]
