@@ -1,0 +1,611 @@
+"""Loader benchmark (issue 4): new articles, rerun, near-duplicates, memory.
+
+Creates its own database (``news_etl_bench_load_<random>``) on the server of
+NEWS_ETL_DATABASE_URL, or on the embedded PostgreSQL when that is unset,
+migrates it, and drops it at the end, also on failure. Every measured path
+is the project's loader, ``news_etl.load.load_articles``, in batches of
+``pipeline.LOAD_BATCH_SIZE``; every figure is a ratio to a baseline measured
+in the same run, because the machine is shared.
+
+Measures (full run; ``--quick`` uses 5,000 articles and a 50,000-article store):
+
+1. new articles: 100,000 synthetic Russian articles (3,000-character bodies)
+   through identity and exact-duplicate checks and the merge, near-duplicate
+   signatures off (they are measured in 3). Baseline: one ``INSERT`` per row
+   into a copy of ``articles`` (same columns, indexes and storage).
+2. rerun: the same 100,000 again, all unchanged. Baseline: measure 1.
+3. near-duplicates: 1,000,000 stored articles (skeleton rows and uniformly
+   random LSH bands written in SQL, as unrelated texts' bands look, plus
+   real originals stored by the loader), then planted reprints: near
+   duplicates (Jaccard >= 0.9), near misses (Jaccard < 0.8) and fresh
+   articles. Cost per article = (load with near-duplicates - load without) /
+   articles, both through the loader on the same batches. Baseline: a plain
+   datasketch MinHash (128 permutations, update_batch) of the same bodies.
+   Jaccard is over word 3-shingles as ``news_etl.dedup`` defines them.
+4. memory: peak RSS of a fresh process that loads (and reloads) 10,000 and
+   100,000 articles; batches are generated lazily, so growth would be the
+   loader's.
+
+The storage settings of ``articles.body`` are printed with the server
+version; a raw COPY into copies of ``articles`` with EXTERNAL, lz4 (when
+the server has it) and pglz storage shows why they were chosen.
+
+    .venv/bin/python bench/load_bench.py [--quick] [--strict] [--articles N] [--stored N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+
+import psycopg2  # noqa: E402
+from datasketch import MinHash  # noqa: E402
+from news_etl import db, dedup, ledger  # noqa: E402
+from news_etl.load import LoadSettings, ensure_source, load_articles  # noqa: E402
+from news_etl.pipeline import LOAD_BATCH_SIZE  # noqa: E402
+from news_etl.record import Article  # noqa: E402
+
+BODY_CHARS = 3000
+NO_NEAR = LoadSettings(near_duplicates=False)
+
+# --------------------------------------------------------------------------- synthetic Russian news
+
+# News vocabulary in several grammatical forms; the first words are the most
+# frequent (the generator draws them with Zipf-like weights, as in real text).
+_NEWS_WORDS = """
+и в на по с не что о за из для как к это также года году его по словам при после до все
+ещё уже более около тысяч миллионов процентов человек время области города республики страны
+сообщает сообщили заявил заявила отметил отметила рассказал рассказали подчеркнул уточнили
+пресс-служба пресс-службе министерства министерство акимата аким акимат правительство правительства
+президент президента депутаты депутатов мажилиса сената комитета комиссии управления ведомства
+полиции полицейские суд суда прокуратуры прокуратура граждан жителей жители населения региона
+Казахстана Казахстане Алматы Астаны Астане Шымкента Караганды Актобе Атырау Павлодара Костаная
+Семея Тараза Уральска Кызылорды Туркестана Петропавловска Кокшетау Талдыкоргана Экибастуза
+дорога дороги дорог строительство строительства ремонт ремонта школы школ больницы больниц
+детей дети родителей учителей врачей пациентов студентов водителей пассажиров работников
+компании компаний предприятия предприятий бизнеса инвесторов банка банков рынка цены цен тенге
+доллара нефти газа угля зерна пшеницы урожая экспорта импорта бюджета налогов тарифов услуг
+проекта проекты программы программа закона законопроекта поправки решения решение вопрос вопросы
+мероприятия встречи встречу совещания заседании форума переговоров соглашения договора визита
+новый новые новых крупный крупных местных местные государственной государственных областного
+городского районного национального международного первый второй третий последний ближайшие
+важно необходимо планируется планируют начались завершились продолжаются прошли пройдут состоится
+будет будут было были стало может могут должны должен нужно можно выросли снизились увеличилось
+сократилось составил составила составило превысил достигла открыли открылся запустили построили
+выделили направили получили получат провели проведут задержали возбуждено расследование
+произошло произошёл пострадали погибли госпитализированы эвакуировали спасатели пожарные
+погода погоды снег дождь ветер мороз жара температура градусов синоптики прогноз предупреждение
+матч матча команда команды сборная сборной чемпионата турнира победу победил счётом игроков
+тренер болельщиков стадионе сезона очков медаль золото серебро бронзу спортсмены спортсменов
+фильм фестиваль выставка концерт театра музея книги автор авторов культуры искусства истории
+интернет приложение сервис платформы данных цифровых технологий системы сети связи мобильной
+января февраля марта апреля мая июня июля августа сентября октября ноября декабря
+понедельник вторник среду четверг пятницу субботу воскресенье утром днём вечером ночью
+сегодня вчера завтра ранее позже сейчас теперь впервые снова вновь только лишь даже именно
+"""
+_WORDS = _NEWS_WORDS.split()
+_PLACES = ("Алматы", "Астане", "Шымкенте", "Караганде", "Актобе", "Атырау", "Павлодаре", "Костанае",
+           "Семее", "Таразе", "Уральске", "Кызылорде", "Туркестане", "Петропавловске", "Кокшетау")
+_NAMES = ("Асель Нурланова", "Ерлан Касымов", "Дина Омарова", "Тимур Жумабаев", "Айгуль Сейткали",
+          "Марат Ахметов", "Жанна Бекова", "Руслан Исмаилов", "Сауле Абенова", "Бауыржан Токаев")
+
+
+class Generator:
+    """Synthetic Russian news articles, the same for the same (seed, number)."""
+
+    def __init__(self, seed: int = 2024) -> None:
+        numbers = [str(n) for n in range(1, 400)]
+        self.vocab = np.array(_WORDS + numbers, dtype=object)
+        weights = np.concatenate([1.0 / np.arange(1, len(_WORDS) + 1) ** 0.7, np.full(len(numbers), 0.002)])
+        cdf = np.cumsum(weights) / weights.sum()
+        # Drawing from a table of 2**16 words is much faster than weighted sampling.
+        self.table = self.vocab[np.searchsorted(cdf, (np.arange(1 << 16) + 0.5) / (1 << 16))]
+        self.seed = seed
+
+    def words(self, rng: np.random.Generator, count: int) -> list[str]:
+        return self.table[rng.integers(0, len(self.table), size=count)].tolist()
+
+    def text(self, rng: np.random.Generator, chars: int) -> str:
+        """Paragraphs of sentences of 6-18 words (capitals, commas, «quotes», dashes), ``chars`` long."""
+        words = self.words(rng, chars // 5)
+        count = len(words)
+        for at in rng.integers(1, count - 1, size=count // 20).tolist():
+            words[at] += ","
+        for at in rng.integers(1, count - 2, size=count // 80).tolist():
+            words[at] = f"«{words[at]}"
+            words[at + 1] = f"{words[at + 1]}»"
+        for at in rng.integers(1, count, size=count // 60).tolist():
+            words[at] = f"— {words[at]}"
+        ends = np.cumsum(rng.integers(6, 19, size=count // 6 + 1))
+        for n, end in enumerate(ends[ends < count].tolist()):
+            # "\x01" marks a paragraph end, every fourth sentence.
+            words[end - 1] = words[end - 1].rstrip(",") + (".\x01" if n % 4 == 3 else ".")
+            words[end] = words[end].capitalize()
+        text = " ".join(words).replace("\x01 ", "\n")[:chars].rstrip(",«—\x01 ")
+        return text[0].upper() + text[1:] + "."
+
+    def article(self, n: int, *, source_key: str = "bench", chars: int = BODY_CHARS) -> Article:
+        rng = np.random.default_rng([self.seed, n])
+        place = _PLACES[n % len(_PLACES)]
+        body = f"В {place} {self.text(rng, chars - len(place) - 3)}"
+        title = " ".join(self.words(rng, 8))
+        return Article(
+            title=f"{title[0].upper()}{title[1:]} в {place}",
+            published_at=datetime(2022, 1, 1, tzinfo=UTC) + timedelta(minutes=n % 1_000_000),
+            author=_NAMES[n % len(_NAMES)] if n % 4 else "",
+            source_name="Бенчмарк",
+            url=f"https://bench.example/news/{n}/",
+            body=body,
+            source_key=source_key,
+            source_article_id=str(n),
+            fetched_at=datetime(2024, 6, 1, tzinfo=UTC),
+            extraction={"title": "json-ld", "body": "selectors"},
+        )
+
+    def batches(self, start: int, count: int, size: int = LOAD_BATCH_SIZE) -> Iterator[list[Article]]:
+        """Articles start..start+count-1, generated one batch at a time (memory stays flat)."""
+        for first in range(start, start + count, size):
+            yield [self.article(n) for n in range(first, min(first + size, start + count))]
+
+
+def edited(article: Article, rng: np.random.Generator, changes: int, vocab: np.ndarray, *,
+           url: str, source_key: str) -> Article:
+    """A reprint of ``article`` on another site with ``changes`` words replaced by others."""
+    words = article.body.split(" ")
+    for at in rng.choice(len(words), size=min(changes, len(words)), replace=False).tolist():
+        replacement = words[at]
+        while replacement == words[at]:
+            replacement = str(vocab[rng.integers(len(vocab))])
+        words[at] = replacement
+    return Article(title=f"Перепечатка: {article.title}", published_at=article.published_at, author="",
+                   source_name="Перепечатки", url=url, body=" ".join(words), source_key=source_key,
+                   source_article_id=None, fetched_at=article.fetched_at, extraction={"body": "generic"})
+
+
+# --------------------------------------------------------------------------- results table
+
+@dataclass
+class Result:
+    measure: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    goal: str = ""
+    passed: bool | None = None  # None: information only
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+def print_table(results: list[Result]) -> None:
+    header = (f"{'measure':<44} {'value':>14} {'baseline':>14} {'ratio':>8}  {'goal':<26} verdict")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        baseline = f"{r.baseline:14,.2f}" if r.baseline is not None else f"{'-':>14}"
+        ratio = f"{r.ratio:7.2f}x" if r.ratio is not None else f"{'-':>8}"
+        verdict = "info" if r.passed is None else "PASS" if r.passed else "FAIL"
+        print(f"{r.measure:<44} {r.value:14,.2f} {baseline} {ratio}  {r.goal:<26} {verdict}")
+        if r.baseline_name:
+            print(f"{'':<4}{r.unit}; baseline: {r.baseline_name}")
+        else:
+            print(f"{'':<4}{r.unit}")
+
+
+# --------------------------------------------------------------------------- database
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def scalar(conn, sql: str, args=()):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()[0]
+
+
+def prepare(conn) -> None:
+    """Sources of the bench; the run ledger needs them."""
+    ensure_source(conn, "bench", "Бенчмарк", "https://bench.example/", timezone="Asia/Almaty")
+    ensure_source(conn, "reprints", "Перепечатки", "https://reprints.example/", timezone="Asia/Almaty")
+    ensure_source(conn, "archive", "Архив", "https://archive.example/", timezone="Asia/Almaty")
+    conn.commit()
+
+
+def empty_tables(conn) -> None:
+    """Forget every loaded article (between measures that need an empty store)."""
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE articles, article_urls, article_fingerprints, minhash_bands, duplicates,"
+                    " article_revisions, run_urls, rejects, ingest_runs CASCADE")
+    conn.commit()
+
+
+def storage_settings(conn) -> dict[str, str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'),"
+                    " current_setting('default_toast_compression'),"
+                    " 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        version, default_compression, has_lz4 = cur.fetchone()
+        cur.execute("SELECT attstorage, coalesce(nullif(attcompression, ''), '-')"
+                    " FROM pg_attribute WHERE attrelid = 'articles'::regclass AND attname = 'body'")
+        storage, compression = cur.fetchone()
+        cur.execute("SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = 'articles'::regclass")
+        options = cur.fetchone()[0] or "-"
+    conn.rollback()
+    storage_name = {"p": "PLAIN", "e": "EXTERNAL", "x": "EXTENDED", "m": "MAIN"}[storage]
+    compression_name = {"p": "pglz", "l": "lz4"}.get(compression, f"default ({default_compression})")
+    return {"server": version, "body_storage": storage_name,
+            "body_compression": "none" if storage_name == "EXTERNAL" else compression_name,
+            "articles_options": options, "lz4_available": "yes" if has_lz4 else "no"}
+
+
+# --------------------------------------------------------------------------- 0. storage variants
+
+_COLUMNS = ("source_key", "source_article_id", "canonical_url", "title", "published_at", "author", "body",
+            "content_hash", "extraction", "fetched_at")
+
+
+def row_of(article: Article, content_hash: str) -> tuple:
+    return (article.source_key, article.source_article_id, article.url, article.title, article.published_at,
+            article.author, article.body, content_hash, article.extraction, article.fetched_at)
+
+
+def storage_variants(conn, gen: Generator, count: int, has_lz4: bool) -> list[Result]:
+    """Plain COPY of the same rows into copies of ``articles`` with each body storage."""
+    variants = [("EXTERNAL (no compression)", "SET STORAGE EXTERNAL")]
+    if has_lz4:
+        variants.append(("EXTENDED + lz4", "SET STORAGE EXTENDED, ALTER COLUMN body SET COMPRESSION lz4"))
+    variants.append(("EXTENDED + pglz (PostgreSQL default)",
+                     "SET STORAGE EXTENDED, ALTER COLUMN body SET COMPRESSION pglz"))
+    rows = [row_of(a, dedup.content_hash(a.title, a.body)) for b in gen.batches(0, count) for a in b]
+    rates = {}
+    for name, alter in variants:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_storage")
+            cur.execute("CREATE TABLE bench_storage (LIKE articles INCLUDING ALL)")
+            cur.execute(f"ALTER TABLE bench_storage ALTER COLUMN body {alter}")
+            conn.commit()
+            started = time.perf_counter()
+            for first in range(0, count, LOAD_BATCH_SIZE):
+                ledger.copy_rows(cur, "bench_storage", _COLUMNS, rows[first:first + LOAD_BATCH_SIZE])
+                conn.commit()
+            rates[name] = count / (time.perf_counter() - started)
+            cur.execute("DROP TABLE bench_storage")
+            conn.commit()
+    fastest = max(rates.values())
+    unit = f"rows/s, plain COPY of {count:,} rows, a transaction per 1,000"
+    return [Result(f"COPY, body {name}", rate, unit, fastest, "fastest variant")
+            for name, rate in rates.items()]
+
+
+# --------------------------------------------------------------------------- 1. baseline: INSERT per row
+
+def insert_baseline(conn, gen: Generator, count: int) -> float:
+    """Rows per second of one INSERT per row into a copy of ``articles`` (commit per batch).
+
+    Content hashes are computed outside the timing: the baseline is the database work alone.
+    """
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_insert_baseline")
+        cur.execute("CREATE TABLE bench_insert_baseline (LIKE articles INCLUDING ALL)")
+        conn.commit()
+        sql = (f"INSERT INTO bench_insert_baseline ({', '.join(_COLUMNS)})"
+               f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
+        elapsed = 0.0
+        for batch in gen.batches(0, count):
+            rows = [row_of(a, dedup.content_hash(a.title, a.body)) for a in batch]
+            rows = [(*r[:8], json.dumps(r[8]), r[9]) for r in rows]
+            started = time.perf_counter()
+            for row in rows:
+                cur.execute(sql, row)
+            conn.commit()
+            elapsed += time.perf_counter() - started
+        cur.execute("DROP TABLE bench_insert_baseline")
+        conn.commit()
+    return count / elapsed
+
+
+# --------------------------------------------------------------------------- 1, 2, 4: fresh process
+
+def child_load(url: str, count: int) -> dict:
+    """In a fresh process: load ``count`` new articles, then the same again; times and peak RSS."""
+    gen = Generator()
+    conn = db.connect(url)
+    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report: dict = {"count": count}
+    for phase in ("new", "rerun"):
+        run_id = ledger.start_run(conn, source_key="bench", kind="cli")
+        conn.commit()
+        elapsed, outcomes = 0.0, {}
+        for batch in gen.batches(0, count):
+            started = time.perf_counter()
+            result = load_articles(conn, batch, run_id=run_id, settings=NO_NEAR)
+            elapsed += time.perf_counter() - started
+            for _url, outcome, _id in result:
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        ledger.finish_run(conn, run_id)
+        conn.commit()
+        report[phase] = {"seconds": elapsed, "outcomes": outcomes,
+                         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    report["rss_start_kb"] = rss_start
+    conn.close()
+    return report
+
+
+def run_child(url: str, count: int) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child-load", url, str(count)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the loading process failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- 3. near-duplicates
+
+def build_store(conn, stored: int) -> float:
+    """``stored`` skeleton articles with random LSH bands, written in SQL; returns seconds.
+
+    Their bands are uniformly random 64-bit values: what the bands of texts
+    unrelated to the queries look like. The two indexes of minhash_bands are
+    dropped during the fill and rebuilt from their own definitions (a sorted
+    build instead of 20 random insertions per article).
+    """
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        cur.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid),"
+                    " (SELECT conname FROM pg_constraint WHERE conindid = indexrelid),"
+                    " (SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conindid = indexrelid)"
+                    " FROM pg_index WHERE indrelid = 'minhash_bands'::regclass")
+        indexes = cur.fetchall()
+        for index, _definition, constraint, _condef in indexes:
+            if constraint:
+                cur.execute(f"ALTER TABLE minhash_bands DROP CONSTRAINT {constraint}")
+            else:
+                cur.execute(f"DROP INDEX {index}")
+        cur.execute(
+            "INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at, body,"
+            " content_hash) SELECT 'archive', i::text, 'https://archive.example/' || i || '/',"
+            " 'Архивная новость ' || i, timestamptz '2015-01-01' + i * interval '5 minutes',"
+            " 'Архивная заметка номер ' || i || '.', md5(i::text) FROM generate_series(1, %s) i", (stored,))
+        cur.execute("INSERT INTO minhash_bands (band_hash, article_id)"
+                    " SELECT hashint8extended(article_id, band), article_id"
+                    f" FROM articles, generate_series(1, {dedup.BANDS}) band"
+                    " WHERE source_key = 'archive'")
+        for _index, definition, constraint, condef in indexes:
+            if constraint:
+                cur.execute(f"ALTER TABLE minhash_bands ADD CONSTRAINT {constraint} {condef}")
+            else:
+                cur.execute(definition)
+    conn.commit()
+    old_autocommit = conn.autocommit
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE articles, minhash_bands")
+    conn.autocommit = old_autocommit
+    return time.perf_counter() - started
+
+
+@dataclass
+class Query:
+    article: Article
+    kind: str                       # near (planted, changes 1-7), miss (changes 20-60), fresh
+    original: int | None = None     # index of the original it was made from
+    jaccard: float = 0.0            # true Jaccard with that original
+
+
+def near_duplicates(conn, gen: Generator, *, originals: int, near: int, misses: int, fresh: int
+                    ) -> tuple[list[Result], dict]:
+    """Store real originals, then load planted reprints with and without near-duplicate checks."""
+    first_id = 50_000_000  # far from the ids of other measures
+    stored_ids: dict[int, int] = {}   # original index -> article_id
+    run_id = ledger.start_run(conn, source_key="bench", kind="cli")
+    conn.commit()
+    for batch in gen.batches(first_id, originals):
+        for n, (_url, outcome, article_id) in enumerate(load_articles(conn, batch, run_id=run_id)):
+            assert outcome == "new", outcome
+            stored_ids[int(batch[n].source_article_id) - first_id] = article_id
+    ledger.finish_run(conn, run_id)
+    conn.commit()
+
+    rng = np.random.default_rng(99)
+    queries: list[Query] = []
+    picks = rng.choice(originals, size=near + misses, replace=near + misses > originals).tolist()
+    for k, original in enumerate(picks):
+        source = gen.article(first_id + original)
+        kind = "near" if k < near else "miss"
+        changes = int(rng.integers(1, 8)) if kind == "near" else int(rng.integers(20, 61))
+        copy = edited(source, rng, changes, gen.vocab, url=f"https://reprints.example/{k}/",
+                      source_key="reprints")
+        truth = dedup.jaccard(dedup.shingles(source.body), dedup.shingles(copy.body))
+        queries.append(Query(copy, kind, original, truth))
+    for k in range(fresh):
+        queries.append(Query(gen.article(first_id + originals + k), "fresh"))
+    order = rng.permutation(len(queries)).tolist()
+    queries = [queries[i] for i in order]
+    used = {q.original for q in queries if q.original is not None}
+    bodies = {i: gen.article(first_id + i).body for i in used}
+
+    # The same batches with and without near-duplicate checks, each twice (best kept), rolled back.
+    with_near = without = 0.0
+    links: dict[str, tuple[int, float]] = {}  # url -> (original article_id, similarity)
+    for first in range(0, len(queries), LOAD_BATCH_SIZE):
+        batch = [q.article for q in queries[first:first + LOAD_BATCH_SIZE]]
+        times = {True: [], False: []}
+        for near_on in (False, True, False, True):
+            run_id = ledger.start_run(conn, source_key="reprints", kind="cli")
+            conn.commit()
+            started = time.perf_counter()
+            load_articles(conn, batch, run_id=run_id, commit=False,
+                          settings=LoadSettings() if near_on else NO_NEAR)
+            times[near_on].append(time.perf_counter() - started)
+            if near_on:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT url, original_article_id, similarity FROM duplicates"
+                                " WHERE run_id = %s AND kind = 'near'", (run_id,))
+                    links.update({url: (original, sim) for url, original, sim in cur.fetchall()})
+            conn.rollback()
+        with_near += min(times[True])
+        without += min(times[False])
+
+    # Datasketch's plain MinHash of the same bodies (3-word shingles as strings): the baseline.
+    sample = [q.article.body for q in queries[:1000]]
+    started = time.perf_counter()
+    for body in sample:
+        tokens = dedup.words(body)
+        minhash = MinHash(num_perm=dedup.NUM_PERM)
+        minhash.update_batch([b" ".join(tokens[i:i + 3]) for i in range(max(1, len(tokens) - 2))])
+    datasketch_ms = (time.perf_counter() - started) * 1000 / len(sample)
+
+    article_of = {v: k for k, v in stored_ids.items()}
+    planted = [q for q in queries if q.original is not None and q.jaccard >= 0.9]
+    found = sum(1 for q in planted if links.get(q.article.url, (None,))[0] == stored_ids[q.original])
+    below = 0
+    by_url = {q.article.url: q for q in queries}
+    for url, (original_id, _sim) in links.items():
+        original = article_of.get(original_id)
+        truth = 0.0 if original is None else dedup.jaccard(dedup.shingles(by_url[url].article.body),
+                                                           dedup.shingles(bodies.get(original) or ""))
+        below += truth < 0.8
+    recall = found / len(planted) if planted else 1.0
+    per_article_ms = (with_near - without) * 1000 / len(queries)
+    counts = {kind: sum(q.kind == kind for q in queries) for kind in ("near", "miss", "fresh")}
+    facts = {"queries": len(queries), "planted_ge_0.9": len(planted), "found": found, "links": len(links),
+             "links_below_0.8": below, "gray_zone": sum(1 for q in queries if 0.8 <= q.jaccard < 0.9),
+             "total_ms_with_near": with_near * 1000 / len(queries),
+             "total_ms_without": without * 1000 / len(queries), **counts}
+    results = [
+        Result("near-dup recall, planted Jaccard >= 0.9", recall * 100,
+               f"% of {len(planted):,} planted copies linked to their original", goal=">= 99 %",
+               passed=recall >= 0.99),
+        Result("near-dup links with Jaccard < 0.8", below, f"links of {len(links):,} made", goal="0",
+               passed=below == 0),
+        Result("near-dup cost per article", per_article_ms,
+               "ms/article amortized (load with checks - load without), one core, round trips included",
+               datasketch_ms, "datasketch MinHash alone, same bodies (ms/article)", "<= 1 ms",
+               per_article_ms <= 1.0),
+    ]
+    return results, facts
+
+
+# --------------------------------------------------------------------------- main
+
+def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
+    gen = Generator()
+    count, small = args.articles, max(LOAD_BATCH_SIZE, args.articles // 10)
+    settings = storage_settings(conn)
+    print(f"PostgreSQL {settings['server']}; articles.body storage {settings['body_storage']}, compression "
+          f"{settings['body_compression']}; articles ({settings['articles_options']}); "
+          f"lz4 on this server: {settings['lz4_available']}")
+    print(f"{count:,} articles of {BODY_CHARS:,} characters, batches of {LOAD_BATCH_SIZE:,}; "
+          f"near-duplicates against {args.stored:,} stored articles", flush=True)
+    results: list[Result] = []
+
+    step = time.perf_counter()
+    results += storage_variants(conn, gen, small, settings["lz4_available"] == "yes")
+    print(f"  storage variants: {time.perf_counter() - step:.0f} s", flush=True)
+
+    step = time.perf_counter()
+    baseline = insert_baseline(conn, gen, count)
+    print(f"  INSERT baseline: {time.perf_counter() - step:.0f} s", flush=True)
+    step = time.perf_counter()
+    big = run_child(url, count)
+    print(f"  loader, {count:,} new + rerun: {time.perf_counter() - step:.0f} s", flush=True)
+    new_rate = count / big["new"]["seconds"]
+    rerun_rate = count / big["rerun"]["seconds"]
+    correct = big["new"]["outcomes"] == {"new": count} and big["rerun"]["outcomes"] == {"unchanged": count}
+    if not correct:
+        print(f"  UNEXPECTED OUTCOMES: new {big['new']['outcomes']}, rerun {big['rerun']['outcomes']}")
+    results += [
+        Result("new articles: throughput", new_rate, "articles/s through load_articles (near-dups off)",
+               goal=">= 15,000/s", passed=new_rate >= 15_000 and correct),
+        Result("new articles: vs INSERT per row", new_rate, "articles/s",
+               baseline, "one INSERT per row, same table definition (rows/s)", ">= 3.5x",
+               new_rate >= 3.5 * baseline and correct),
+        Result("rerun, all unchanged: throughput", rerun_rate, "articles/s",
+               new_rate, "the first load of the same articles (articles/s)", ">= 100,000/s",
+               rerun_rate >= 100_000 and correct),
+    ]
+    empty_tables(conn)
+    step = time.perf_counter()
+    little = run_child(url, small)
+    print(f"  loader, {small:,} new + rerun: {time.perf_counter() - step:.0f} s", flush=True)
+    empty_tables(conn)
+    peak_big = big["rerun"]["peak_rss_kb"] / 1024
+    peak_small = little["rerun"]["peak_rss_kb"] / 1024
+    results.append(Result(f"peak RSS, {count:,} articles", peak_big,
+                          f"MB, fresh process (at start {big['rss_start_kb'] / 1024:.0f} MB)",
+                          peak_small, f"peak RSS with {small:,} articles (MB)", "<= 1.10x",
+                          peak_big <= 1.10 * peak_small))
+
+    step = time.perf_counter()
+    originals = max(LOAD_BATCH_SIZE, args.stored // 500)
+    store_seconds = build_store(conn, args.stored - originals)
+    print(f"  store of {args.stored - originals:,} skeleton articles: {store_seconds:.0f} s", flush=True)
+    near_results, facts = near_duplicates(conn, gen, originals=originals, near=max(300, originals // 2),
+                                          misses=max(150, originals // 4), fresh=max(450, originals * 3 // 4))
+    print(f"  near-duplicates: {time.perf_counter() - step:.0f} s; {json.dumps(facts)}", flush=True)
+    results += near_results
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 articles, a 50,000-article store")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--articles", type=int, help="new articles to load (default 100,000)")
+    parser.add_argument("--stored", type=int, help="stored articles for near-duplicates (default 1,000,000)")
+    parser.add_argument("--child-load", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_load:
+        print(json.dumps(child_load(args.child_load[0], int(args.child_load[1]))))
+        return 0
+    args.articles = args.articles or (5_000 if args.quick else 100_000)
+    args.stored = args.stored or (50_000 if args.quick else 1_000_000)
+
+    started = time.perf_counter()
+    server = db.database_url()
+    name = f"news_etl_bench_load_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = with_database(server, name)
+        conn = db.connect(url)
+        try:
+            db.migrate(conn)
+            prepare(conn)
+            results = run(conn, url, args)
+        finally:
+            conn.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    print()
+    print_table(results)
+    missed = [r.measure for r in results if r.passed is False]
+    print(f"\n{len(results) - len(missed)} of {len(results)} lines pass or inform"
+          f"{'; missed: ' + ', '.join(missed) if missed else ''} ({time.perf_counter() - started:.0f} s)")
+    return 1 if missed and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
