@@ -7,9 +7,10 @@ warmed up on every page first, then timed over whole rounds of all pages,
 taking each one's best round; rounds alternate between them, so other load
 on the machine hits all alike. Peak Python memory of one pass is measured
 separately with tracemalloc (which slows code down, so it never overlaps the
-timing), and the resident memory a pass adds (libxml2's C
-allocations included) in a forked child. The goal in issue 3 is at least 3x trafilatura's
-pages per second. Two reference rows put the figures in context: lxml's own
+timing), and the resident memory a pass adds (libxml2's C allocations
+included) in a forked child. The goal in issue 3 is at least 3x trafilatura's
+pages per second, every page parsed: the last line says PASS or FAIL (exit
+code 1 on FAIL). Two reference rows put the figures in context: lxml's own
 parse of the whole page, and BeautifulSoup building the whole tree (what the
 parser avoids by cutting the article out first).
 
@@ -153,15 +154,23 @@ def main() -> int:
     for name, (seconds, rate, py_peak, rss) in results.items():
         print(f"{name:<26}{seconds:>9.3f}{rate:>9.0f}{1000 / rate:>9.2f}{py_peak / 2**20:>13.1f}"
               f"{rss / 2**20:>10.1f}")
-    ratio = results["news_etl.parse_article"][1] / results["trafilatura.extract"][1]
-    print(f"speed ratio parse_article / trafilatura: {ratio:.2f}x (goal >= {GOAL:.0f}x: "
-          f"{'met' if ratio >= GOAL else 'NOT met'})")
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if warm_rejects:
-        print(f"{len(warm_rejects)} page(s) rejected by the parser:")
+        print(f"{len(warm_rejects)} page(s) rejected by the parser (they skip most of the work: "
+              "the speed below flatters it):")
         for line in warm_rejects:
             print("  " + line)
-    return 0
+    ours_rate = results["news_etl.parse_article"][1]
+    ratio = ours_rate / results["trafilatura.extract"][1]
+    # On the real pages of issue 3 a whole BeautifulSoup tree cost as much as trafilatura; on the
+    # replica trafilatura is slower than that, so this second ratio is the cautious reading.
+    cautious = ours_rate / results["(ref) BeautifulSoup lxml"][1]
+    print(f"parse_article vs whole BeautifulSoup tree: {cautious:.2f}x")
+    passed = ratio >= GOAL and not warm_rejects
+    print(f"{'PASS' if passed else 'FAIL'}: parse_article {ours_rate:.0f} pages/s = {ratio:.2f}x "
+          f"trafilatura.extract (goal >= {GOAL:.0f}x), {len(pages) - len(warm_rejects)}/{len(pages)} "
+          f"pages parsed, peak +{results['news_etl.parse_article'][3] / 2**20:.1f} MiB RSS")
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
