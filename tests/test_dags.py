@@ -25,7 +25,7 @@ al.configure_process(home=Path(tempfile.gettempdir()) / f"news-etl-airflow-{os.g
 
 REPO = al.REPO_ROOT
 ALMATY = "Asia/Almaty"
-EXPECTED_DAG_IDS = {"tengrinews_ingest", "news_reporting"}
+EXPECTED_DAG_IDS = {"tengrinews_ingest", "steppeinfo_ingest", "caspianwire_ingest", "news_reporting"}
 INGEST_TASKS = {"start_run", "discover", "fetch_and_parse", "load", "check", "publish"}
 
 

@@ -10,6 +10,7 @@ written by hand in ``sites/<key>.expected.yaml``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,24 @@ from news_etl.sources import SOURCES_FILE, load_sources
 NEW_SOURCES = ("steppeinfo", "caspianwire")
 EXPECTED = {key: yaml.safe_load((SITES_DIR / f"{key}.expected.yaml").read_text(encoding="utf-8"))
             for key in NEW_SOURCES}
+
+
+@pytest.fixture(autouse=True)
+def fast_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The repository's sources file with only the rate limits raised, as NEWS_ETL_SOURCES_FILE.
+
+    Politeness is tested in test_fetch.py; at the configured 1-2 requests a second these runs
+    would take minutes. Every other field is checked to be the repository's own.
+    """
+    data = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))
+    for entry in data["sources"]:
+        entry["rate_limit_per_second"] = 50
+    path = tmp_path / "sources-fast.yaml"  # a fresh path: load_sources caches by path
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    fast, configured = load_sources(path), load_sources(SOURCES_FILE)
+    assert {k: replace(s, rate_limit_per_second=50) for k, s in configured.items()} == fast
+    monkeypatch.setenv("NEWS_ETL_SOURCES_FILE", str(path))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +113,8 @@ def test_each_day_loads_exactly_the_expected_articles_and_a_rerun_adds_nothing(d
 
 def test_reprint_of_a_tengrinews_article_is_a_cross_source_near_duplicate(db_url, replicas):
     reprint = EXPECTED["steppeinfo"]["reprint"]
-    tengri = pipeline.run(db_url, "tengrinews", reprint["original_day"], base_url=replicas["tengrinews"].base_url)
+    tengri = pipeline.run(db_url, "tengrinews", reprint["original_day"],
+                          base_url=replicas["tengrinews"].base_url)
     assert _outcomes(db_url, tengri.run_id)[reprint["original"]] == "new"
     steppe = pipeline.run(db_url, "steppeinfo", date(2026, 4, 27), base_url=replicas["steppeinfo"].base_url)
     outcomes = _outcomes(db_url, steppe.run_id)
@@ -122,13 +142,15 @@ def test_reprint_of_a_tengrinews_article_is_a_cross_source_near_duplicate(db_url
 def test_a_source_added_by_configuration_only_is_ingested(db_url, replicas, tmp_path: Path, monkeypatch):
     # A new key for the Caspian Wire site, written next to a broken entry in a fresh sources file:
     # no code names "caspian_en", and the broken entry must not stop it.
-    entry = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))["sources"]
-    caspian = next(e for e in entry if e["key"] == "caspianwire")
-    added = {**caspian, "key": "caspian_en", "name": "Caspian Wire (English desk)", "rate_limit_per_second": 20}
+    entries = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))["sources"]
+    caspian = next(e for e in entries if e["key"] == "caspianwire")
+    added = {**caspian, "key": "caspian_en", "name": "Caspian Wire (English desk)",
+             "rate_limit_per_second": 20}
     broken = {"key": "broken_site", "name": "Broken", "base_url": "https://broken.example",
               "timezone": "Mars/Olympus_Mons", "discovery": {"feeds": ["/rss.xml"]}}
     sources_file = tmp_path / "sources-added.yaml"
-    sources_file.write_text(yaml.safe_dump({"sources": [broken, added]}, allow_unicode=True), encoding="utf-8")
+    sources_file.write_text(yaml.safe_dump({"sources": [broken, added]}, allow_unicode=True),
+                            encoding="utf-8")
     monkeypatch.setenv("NEWS_ETL_SOURCES_FILE", str(sources_file))
 
     assert "caspian_en" not in load_sources(SOURCES_FILE)
@@ -168,3 +190,23 @@ def test_latest_run_reads_the_feed_and_news_sitemap(db_url, replicas, key, expec
     summary = pipeline.run(db_url, key, latest=True, base_url=replicas[key].base_url)
     origin = load_sources()[key].base_url
     assert _outcomes(db_url, summary.run_id) == {origin + p: "new" for p in expected_paths}
+
+
+@pytest.mark.parametrize(("day", "sitemaps_read"), [
+    # The index's pages sitemap (lastmod 2025-09-01) never lists anything of these days.
+    (date(2026, 4, 26), ["/sitemap-news.xml", "/sitemap.xml", "/sitemap-posts-2026-04.xml"]),
+    # The April posts sitemap was last changed on the 28th: nothing in it can be from the 29th.
+    (date(2026, 4, 29), ["/sitemap-news.xml", "/sitemap.xml"]),
+])
+def test_sitemap_index_children_older_than_the_day_are_not_fetched(replicas, day, sitemaps_read):
+    from news_etl.discover import discover_day
+    from news_etl.fetch import Fetcher
+
+    source = load_sources()["steppeinfo"]
+    replica = replicas["steppeinfo"]
+    replica.reset_requests()
+    with Fetcher(source, base_url=replica.base_url, rate_limit_per_second=0) as fetcher:
+        found = discover_day(fetcher, source, day)
+    assert found.problems == []
+    assert sorted(found.urls) == sorted(EXPECTED["steppeinfo"]["days"][day])
+    assert [path for _, path, _ in replica.requests] == ["/robots.txt", "/rss.xml", *sitemaps_read]
