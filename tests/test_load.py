@@ -1,8 +1,8 @@
 """Loading into real PostgreSQL: identity, revisions, duplicates, rejects, staging, the ledger.
 
 Semantic cases use short hand-written Russian news texts; volume uses
-synthetic Russian-like text from ``synthetic_article`` (also used by
-bench/load_bench.py and the concurrency tests).
+synthetic Russian-like text from ``synthetic_article`` (also used by the
+concurrency tests; bench/load_bench.py generates news-like text of its own).
 """
 
 from __future__ import annotations
@@ -413,3 +413,19 @@ def test_staging_hands_articles_between_tasks(conn, run):
     assert clear_staged(conn, run) == 2
     conn.commit()
     assert staged_articles(conn, run) == []
+
+
+def test_signature_is_datasketch_affine32_minhash():
+    """dedup.signature computes in numpy what datasketch computes (stored signatures stay valid)."""
+    import numpy as np
+    from datasketch import MinHash
+    from news_etl import dedup
+
+    rng = random.Random(3)
+    for text in ["", "Одно слово", PARK, PARK_FULL, russian_text(rng, 3000)]:
+        ids = dedup.shingle_ids(text)
+        reference = MinHash(num_perm=dedup.NUM_PERM, seed=dedup._SEED, hashfunc=lambda v: v,
+                            scheme="affine32", permutations=dedup._permutations(dedup.NUM_PERM))
+        if len(ids):
+            reference.update_batch(((ids >> np.uint64(32)) ^ ids).astype(np.uint32))
+        assert np.array_equal(dedup.signature(text), reference.hashvalues)

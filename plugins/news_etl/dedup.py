@@ -164,19 +164,32 @@ def _permutations(num_perm: int) -> np.ndarray:
     return MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
 
 
-def _identity(value: int) -> int:
-    return value
+# The MurmurHash3 32-bit finalizer that datasketch's "affine32" scheme applies to each input.
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
 def signature(text: str, num_perm: int = NUM_PERM, *, ids: np.ndarray | None = None) -> np.ndarray:
-    """The MinHash signature (uint32 array of ``num_perm`` values) of ``text``'s shingles."""
-    minhash = MinHash(num_perm=num_perm, seed=_SEED, hashfunc=_identity, scheme=_SCHEME,
-                      permutations=_permutations(num_perm))
+    """The MinHash signature (uint32 array of ``num_perm`` values) of ``text``'s shingles.
+
+    The values are exactly those of datasketch's ``MinHash(scheme="affine32",
+    seed=_SEED).update_batch`` over the 32-bit folds of the shingle ids (a
+    test checks it), computed here as one numpy expression because datasketch
+    calls the hash function once per shingle in Python, which made it the
+    slowest step of loading.
+    """
     ids = shingle_ids(text) if ids is None else ids
-    if len(ids):
-        # The shingle ids are already hashed: datasketch gets their 32-bit folds directly.
-        minhash.update_batch(((ids >> np.uint64(32)) ^ ids).astype(np.uint32))
-    return minhash.hashvalues
+    a, b = _permutations(num_perm)
+    if not len(ids):
+        return np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    h = ((ids >> np.uint64(32)) ^ ids).astype(np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX32
+    h ^= h >> s1
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    h ^= h >> s3
+    # One row per shingle, one column per permutation; uint32 arithmetic wraps (mod 2**32).
+    return (h[:, None] * a + b).min(axis=0)
 
 
 def signature_bytes(sig: np.ndarray) -> bytes:
@@ -252,10 +265,12 @@ def stored_texts(cur, article_ids: Iterable[int]) -> dict[int, str]:
 
 
 def best_match(text: str, sig: np.ndarray, candidates: dict[int, np.ndarray],
-               texts: dict[int, str], threshold: float) -> NearMatch | None:
-    """The most similar candidate at or above ``threshold`` (exact Jaccard), if any."""
+               texts: dict[int, str], threshold: float, *, mine: set[int] | None = None) -> NearMatch | None:
+    """The most similar candidate at or above ``threshold`` (exact Jaccard), if any.
+
+    ``mine``, the shingle set of ``text``, is computed when needed unless given.
+    """
     best: NearMatch | None = None
-    mine: set[bytes] | None = None
     for article_id, other in candidates.items():
         estimate = estimated_jaccard(sig, other)
         if estimate < threshold - ESTIMATE_MARGIN or article_id not in texts:
