@@ -2,11 +2,11 @@
 
 1. the news database: ``NEWS_ETL_DATABASE_URL``, else the embedded PostgreSQL
    under ``.data/postgres``; migrated; the seed files of ``seeds/`` loaded;
-2. the offline replica of tengrinews.kz served on a loopback port;
-3. the real Airflow (SQLite metadata under ``.data/airflow``) runs
-   ``airflow dags test tengrinews_ingest`` for a few replica days, each
-   fetching from the replica, then ``airflow dags test news_reporting``;
-4. the stored articles are exported as seed files and the HTML report is
+2. the real Airflow (SQLite metadata under ``.data/airflow``) runs
+   ``airflow dags test tengrinews_ingest`` for a few days of the offline
+   replica of tengrinews.kz (served on a loopback port), one day of a second
+   source's replica, then ``airflow dags test news_reporting``;
+3. the stored articles are exported as seed files and the HTML report is
    written, both under ``.data/demo/``; a summary is printed.
 
 Run it again: the same days are found ``unchanged`` and nothing is added.
@@ -25,10 +25,11 @@ from news_etl import airflow_local, db, report
 from news_etl.replica import serve
 from news_etl.seeds import export_seed_dir, load_seed_dir
 
-SOURCE = "tengrinews"
-# The sample article's day (older markup era), the day Almaty moved from UTC+6 to
-# UTC+5, and a day of the current markup.
-DAYS = (date(2019, 11, 5), date(2024, 3, 1), date(2026, 4, 27))
+# (source, local day): the sample article's day (older markup era), the day Almaty
+# moved from UTC+6 to UTC+5, a day of the current markup; then a day of a second
+# source (feed and sitemaps, generic extraction) that reprints one of those stories.
+RUNS = (("tengrinews", date(2019, 11, 5)), ("tengrinews", date(2024, 3, 1)),
+        ("tengrinews", date(2026, 4, 27)), ("steppeinfo", date(2026, 4, 27)))
 SEEDS_DIR = db.REPO_ROOT / "seeds"
 
 
@@ -36,11 +37,10 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def _ingest_days(env: dict[str, str], base_url: str, days: tuple[date, ...]) -> None:
-    for day in days:
-        started = time.perf_counter()
-        airflow_local.dags_test(f"{SOURCE}_ingest", day, env, conf={"base_url": base_url})
-        _say(f"  airflow dags test {SOURCE}_ingest {day}: success ({time.perf_counter() - started:.0f} s)")
+def _ingest(env: dict[str, str], source: str, day: date, base_url: str) -> None:
+    started = time.perf_counter()
+    airflow_local.dags_test(f"{source}_ingest", day, env, conf={"base_url": base_url})
+    _say(f"  airflow dags test {source}_ingest {day}: success ({time.perf_counter() - started:.0f} s)")
 
 
 def _run_summary(conn, since_run: int) -> list[tuple]:
@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _say("Airflow: preparing the local metadata database (.data/airflow) ...")
     env = airflow_local.prepare(url)
-    with serve() as replica:
-        _say(f"replica of tengrinews.kz on {replica.base_url}")
-        _ingest_days(env, replica.base_url, DAYS)
+    for source, day in RUNS:
+        with serve(site=source) as replica:  # each source's replica on its own loopback port
+            _ingest(env, source, day, replica.base_url)
     airflow_local.run_airflow(["dags", "test", "news_reporting"], env)
     _say("  airflow dags test news_reporting: success (reporting views refreshed)")
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = _run_summary(conn, first_run)
         for stale in (out / "seeds").glob("*.txt"):  # an earlier demo's export
             stale.unlink()
-        seed_files = export_seed_dir(conn, out / "seeds", source_key=SOURCE)
+        seed_files = export_seed_dir(conn, out / "seeds")
         today, days = _report_window(conn)
         data = report.build_report(conn, days=days, today=today)
     html_path = report.write_html(data, out / "report.html")
