@@ -331,11 +331,22 @@ def insert_baseline(conn, gen: Generator, count: int) -> float:
 
 # --------------------------------------------------------------------------- 1, 2, 4: fresh process
 
+def peak_rss_kb(*, reset: bool = False) -> int:
+    """Peak resident memory of this process in KB; ``reset`` starts a new peak from now (Linux)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if reset:
+        Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak RSS (VmHWM)
+    line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
 def child_load(url: str, count: int) -> dict:
     """In a fresh process: load ``count`` new articles, then the same again; times and peak RSS."""
     gen = Generator()
     conn = db.connect(url)
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_start = peak_rss_kb(reset=True)  # the imports' peak must not hide the loader's
     report: dict = {"count": count}
     for phase in ("new", "rerun"):
         run_id = ledger.start_run(conn, source_key="bench", kind="cli")
@@ -350,7 +361,7 @@ def child_load(url: str, count: int) -> dict:
         ledger.finish_run(conn, run_id)
         conn.commit()
         report[phase] = {"seconds": elapsed, "outcomes": outcomes,
-                         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+                         "peak_rss_kb": peak_rss_kb()}
     report["rss_start_kb"] = rss_start
     conn.close()
     return report
@@ -564,7 +575,7 @@ def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
     peak_big = big["rerun"]["peak_rss_kb"] / 1024
     peak_small = little["rerun"]["peak_rss_kb"] / 1024
     results.append(Result(f"peak RSS, {count:,} articles", peak_big,
-                          f"MB, fresh process (at start {big['rss_start_kb'] / 1024:.0f} MB)",
+                          f"MB, peak after the imports ({big['rss_start_kb'] / 1024:.0f} MB then)",
                           peak_small, f"peak RSS with {small:,} articles (MB)", "<= 1.10x",
                           peak_big <= 1.10 * peak_small))
 
