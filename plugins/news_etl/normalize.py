@@ -5,9 +5,10 @@ collapsed to one space, except the no-break space, which is kept where the
 source put it (it is part of the text: "МСБ.\u00a0Делегация"). Body: the
 paragraphs that are the article's own text, joined by "\\n"; promos, "Читайте
 также" lines and photo/video credits are dropped here, boilerplate blocks
-(``BOILERPLATE_SELECTORS``) are dropped by the parser before paragraphs are
-made. Dates go through the one date parser in the source's zone, with the fetch
-time as "now" for relative words.
+(``BOILERPLATE_SELECTORS`` on every site, plus the source's own ``noise``
+selectors) are dropped by the parser before paragraphs are made. Dates go
+through the one date parser in the source's zone, with the fetch time as "now"
+for relative words.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from news_etl.errors import Rejected
 from news_etl.record import Article
 from news_etl.sources import Source
 
-# Blocks inside an article that are never its text (share, related, recommended, discussed, ads, comments).
+# Blocks inside an article that are never its text on any site; a source adds its own (``noise``).
 BOILERPLATE_SELECTORS = (
-    ".content_main_readalso, .content_main_share, .content_main_comments, .content_main_text_tags, "
-    ".tn-related-news, .tn-recommendations, .tn-discussed-now-block, .tn-inpage, .tn-comments, .tn-share, "
-    ".tn-tags, .tn-ad, .comments, #comments, script, style, noscript, iframe, figure, form, button, svg"
+    ".comments, #comments, script, style, noscript, iframe, figure, form, button, svg"
 )
 
 _SPACE_RUN = re.compile(r"[^\S\u00a0]+")  # whitespace except the no-break space

@@ -1,23 +1,27 @@
 """Parsing an article page into a normalized ``Article``, in layers.
 
 Each field is taken from the first layer that has it: JSON-LD (NewsArticle)
-→ meta tags (OpenGraph, ``article:published_time``, ``author``) → the source's
-selectors for both Tengrinews markup generations → the generic main-text
-extractor (``news_etl.extract``). ``Article.extraction`` records the layer of
-each field.
+→ meta tags (OpenGraph, ``article:published_time``, ``author``) → the CSS
+selectors the source declares in ``sources.yaml`` (Tengrinews: both of its
+markup generations) → the generic main-text extractor (``news_etl.extract``).
+``Article.extraction`` records the layer of each field.
 
 Speed: building a BeautifulSoup tree of a whole news page costs about as much
-as trafilatura's entire extraction, so the page is parsed once by lxml (C), the
-boilerplate blocks are dropped there, and only the article's own elements
-(title, date, author, lead, text) are cut out and handed to BeautifulSoup,
-which then works on a few kilobytes instead of the whole page.
+as trafilatura's entire extraction, so the page is parsed once by lxml (C), and
+only the elements the selectors start from (found by their class) are cut out,
+cleaned of noise and handed to BeautifulSoup, which then works on a few
+kilobytes instead of the whole page. Selectors that do not start with a class
+get the whole page: slower, still correct.
 """
 
 from __future__ import annotations
 
 import html as htmllib
 import json
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import lxml.html
@@ -38,21 +42,63 @@ from news_etl.normalize import (
 from news_etl.record import Article
 from news_etl.sources import Source
 
-# The article's own elements in both markup generations, cut out of the lxml tree for BeautifulSoup:
-# (tag or "*", class).
-ARTICLE_PARTS = (("h1", "head-single"), ("*", "breadcrumbs__item--date"), ("div", "date-time"),
-                 ("*", "content_main_author"), ("*", "content_main_desc"), ("div", "content_main_text"),
-                 ("h1", "tn-content-title"), ("ul", "tn-data-list"), ("div", "tn-news-content"))
-
-
+_JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()')
+_META = etree.XPath("//meta[@content][@property or @name or @itemprop]")
 _WITH_CLASS = etree.XPath("//*[@class]")
-_PART_TAGS: dict[str, set[str]] = {}
-for _tag, _cls in ARTICLE_PARTS:
-    _PART_TAGS.setdefault(_cls, set()).add(_tag)
+# The first compound of a selector ("div.content_main_text" of "div.content_main_text > p"), and its
+# tag and first class when it has one.
+_FIRST_COMPOUND = re.compile(r"^[^\s>+~]+")
+_TAG_AND_CLASS = re.compile(r"^(?P<tag>[A-Za-z][\w-]*|\*)?\.(?P<cls>[\w-]+)")
 
 
-def _article_parts(root) -> list:
-    """Elements matching ARTICLE_PARTS, in document order.
+@dataclass(frozen=True)
+class _Rules:
+    """A source's selectors, compiled once per process."""
+
+    fields: dict[str, tuple[soupsieve.SoupSieve, ...]]  # title, date, author, body, lead
+    noise: CSSSelector
+    noise_classes: frozenset[str]
+    # class -> tags of the elements to cut out of the page for BeautifulSoup; None when some
+    # selector does not start with a class, and the whole page has to go to BeautifulSoup.
+    parts: dict[str, frozenset[str]] | None
+
+
+def _cut_points(selectors: list[str]) -> dict[str, frozenset[str]] | None:
+    points: dict[str, set[str]] = {}
+    for group in selectors:
+        for selector in group.split(","):
+            first = _FIRST_COMPOUND.match(selector.strip())
+            found = _TAG_AND_CLASS.match(first.group(0)) if first else None
+            if found is None:
+                return None
+            points.setdefault(found["cls"], set()).add((found["tag"] or "*").lower())
+    return {cls: frozenset(tags) for cls, tags in points.items()}
+
+
+@lru_cache(maxsize=64)
+def _compile(selectors: tuple[tuple[str, tuple[str, ...]], ...]) -> _Rules:
+    config = dict(selectors)
+    noise = ", ".join((BOILERPLATE_SELECTORS, *config.get("noise", ())))
+    fields = {name: tuple(soupsieve.compile(sel) for sel in config.get(name, ()))
+              for name in ("title", "date", "author", "body", "lead")}
+    return _Rules(
+        fields=fields,
+        noise=CSSSelector(noise),
+        noise_classes=frozenset(sel.strip()[1:] for sel in noise.split(",")
+                                if _TAG_AND_CLASS.fullmatch(sel.strip()) and sel.strip()[0] == "."),
+        parts=_cut_points([sel for name in fields for sel in config.get(name, ())]),
+    )
+
+
+def _rules(source: Source) -> _Rules | None:
+    """The compiled selectors of ``source``; None when it has none (metadata and generic extraction)."""
+    if not source.selectors:
+        return None
+    return _compile(tuple(sorted(source.selectors.items())))
+
+
+def _article_parts(root, rules: _Rules) -> list:
+    """The elements to cut out for the selectors, in document order.
 
     A class test in Python over the elements that have a class is several times
     cheaper than the XPath that cssselect generates (a normalize-space/concat per
@@ -61,33 +107,15 @@ def _article_parts(root) -> list:
     found = []
     for el in _WITH_CLASS(root):
         for cls in el.get("class").split():
-            tags = _PART_TAGS.get(cls)
+            tags = rules.parts.get(cls)
             if tags and ("*" in tags or el.tag in tags):
-                if not any(_BOILERPLATE_CLASSES.intersection((anc.get("class") or "").split())
+                if not any(rules.noise_classes.intersection((anc.get("class") or "").split())
                            for anc in el.iterancestors()):
                     found.append(el)  # (a date inside a related-news block is not the article's)
                 break
     return found
 
 
-# Applied inside the cut-out parts only: a few kilobytes instead of the whole page.
-_BOILERPLATE = CSSSelector(BOILERPLATE_SELECTORS)
-_BOILERPLATE_CLASSES = {sel.strip()[1:] for sel in BOILERPLATE_SELECTORS.split(",") if sel.strip()[:1] == "."}
-_JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()')
-_META = etree.XPath("//meta[@content][@property or @name or @itemprop]")
-
-# Selectors on the cut-out fragment, by field: each entry is tried in turn (a comma list matches in
-# document order); the first element found wins. Current markup and older markup side by side.
-TITLE_SELECTORS = ("h1.head-single, h1.tn-content-title",)
-DATE_SELECTORS = ("span.breadcrumbs__item--date, div.date-time, ul.tn-data-list time",)
-AUTHOR_SELECTORS = (".content_main_author a[rel=author], ul.tn-data-list li.tn-author a",
-                    ".content_main_author, ul.tn-data-list li.tn-author")
-BODY_SELECTORS = ("div.content_main_text[itemprop=articleBody], div.tn-news-content > article.tn-news-text, "
-                  "div.tn-news-content > div.tn-news-text",
-                  "div.content_main_text, div.tn-news-content")
-LEAD_SELECTOR = ".content_main_desc"
-_COMPILED = {sel: soupsieve.compile(sel) for sel in (*TITLE_SELECTORS, *DATE_SELECTORS, *AUTHOR_SELECTORS,
-                                                      *BODY_SELECTORS, LEAD_SELECTOR)}
 _ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
                   "opinionnewsarticle", "backgroundnewsarticle"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "section",
@@ -180,14 +208,19 @@ def _from_meta(root, source: Source) -> dict[str, Any]:
 
 
 # -- layer 3: the source's selectors --------------------------------------------
-def _fragment(root) -> BeautifulSoup | None:
+def _fragment(root, rules: _Rules) -> BeautifulSoup | None:
     """The article's own elements as a small BeautifulSoup document, or None if the page has none."""
+    if rules.parts is None:  # selectors that need the whole page
+        for junk in rules.noise(root):
+            if junk.getparent() is not None:
+                junk.drop_tree()
+        return BeautifulSoup(etree.tostring(root, encoding="unicode"), "lxml")
     parts, taken = [], set()
-    for el in _article_parts(root):
+    for el in _article_parts(root, rules):
         if any(anc in taken for anc in el.iterancestors()):
             continue  # already inside a part that was cut out
         taken.add(el)
-        for junk in _BOILERPLATE(el):
+        for junk in rules.noise(el):
             if junk is not el:
                 junk.drop_tree()
         parts.append(etree.tostring(el, encoding="unicode", with_tail=False))
@@ -233,43 +266,42 @@ def _text(node: Tag) -> str:
     return clean_text(" ".join(paragraphs_of(node)))
 
 
-def _select(soup: BeautifulSoup, selector: str) -> Tag | None:
-    return _COMPILED[selector].select_one(soup)
+def _first(soup: BeautifulSoup, selectors: tuple[soupsieve.SoupSieve, ...]):
+    """Elements of the first alternatives that match, in order of preference."""
+    for selector in selectors:
+        if (el := selector.select_one(soup)) is not None:
+            yield el
 
 
-def _from_selectors(soup: BeautifulSoup | None) -> dict[str, Any]:
+def _from_selectors(root, source: Source) -> dict[str, Any]:
+    rules = _rules(source)
+    soup = _fragment(root, rules) if rules is not None else None
     if soup is None:
         return {}
+    fields = rules.fields
     found: dict[str, Any] = {}
-    for selector in TITLE_SELECTORS:
-        if (el := _select(soup, selector)) is not None:
-            for span in el.find_all("span"):  # the older title carries its date in a <span>
-                span.decompose()
-            if title := _text(el):
-                found["title"] = title
-                break
-    for selector in DATE_SELECTORS:
-        el = _select(soup, selector)
-        if el is not None and (value := el.get("datetime") or _text(el)):
+    if title := next(filter(None, map(_text, _first(soup, fields["title"]))), None):
+        found["title"] = title
+    for el in _first(soup, fields["date"]):
+        if value := el.get("datetime") or _text(el):
             found["date"] = value
             break
-    for selector in AUTHOR_SELECTORS:
-        if (el := _select(soup, selector)) is not None and (name := _text(el)):
-            lowered = name.lower()
-            for prefix in _AUTHOR_PREFIXES:
-                if lowered.startswith(prefix):
-                    name = name[len(prefix):].strip(" :")
-                    break
-            if name:
-                found["author"] = name
+    for el in _first(soup, fields["author"]):
+        name = _text(el)
+        lowered = name.lower()
+        for prefix in _AUTHOR_PREFIXES:
+            if lowered.startswith(prefix):
+                name = name[len(prefix):].strip(" :")
                 break
-    for selector in BODY_SELECTORS:
-        if (el := _select(soup, selector)) is not None:
-            paragraphs = paragraphs_of(el)
-            if any(p.strip() for p in paragraphs):
-                lead = _select(soup, LEAD_SELECTOR)
-                found["body"] = (paragraphs_of(lead) if lead is not None else []) + paragraphs
-                break
+        if name:
+            found["author"] = name
+            break
+    for el in _first(soup, fields["body"]):
+        paragraphs = paragraphs_of(el)
+        if any(p.strip() for p in paragraphs):
+            lead = next(_first(soup, fields["lead"]), None)
+            found["body"] = (paragraphs_of(lead) if lead is not None else []) + paragraphs
+            break
     return found
 
 
@@ -303,7 +335,7 @@ def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime |
     layers: list[tuple[str, dict[str, Any]]] = [
         ("json-ld", _from_jsonld(root, source)),
         ("meta", _from_meta(root, source)),
-        ("selectors", _from_selectors(_fragment(root))),
+        ("selectors", _from_selectors(root, source)),
     ]
     needed = ("title", "date", "body")
     if not all(any(found.get(f) for _, found in layers) for f in needed):

@@ -37,7 +37,9 @@ class Source:
     day_archive: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
-    selectors: dict[str, str] = field(default_factory=dict)
+    # CSS selectors by field (title, date, author, body, lead, noise); each field's
+    # alternatives are tried in order. None: the page's metadata and generic extraction.
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def host(self) -> str:
@@ -54,6 +56,8 @@ class Source:
         match = re.match(self.article_url_pattern, urlsplit(url).path or "/")
         return match.group("id") if match and "id" in match.groupdict() else None
 
+
+SELECTOR_FIELDS = ("title", "date", "author", "body", "lead", "noise")
 
 # The shape of one entry of sources.yaml; jsonschema gives each mistake a path.
 ENTRY_SCHEMA: dict = {
@@ -83,8 +87,10 @@ ENTRY_SCHEMA: dict = {
         "selectors": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {k: {"type": "string"} for k in
-                           ("title", "date", "author", "body", "lead", "noise")},
+            "properties": {k: {"oneOf": [{"type": "string", "minLength": 1},
+                                         {"type": "array", "minItems": 1,
+                                          "items": {"type": "string", "minLength": 1}}]}
+                           for k in SELECTOR_FIELDS},
         },
     },
 }
@@ -93,6 +99,7 @@ ENTRY_SCHEMA: dict = {
 def _check_entry(entry: object) -> None:
     """Raise SourceConfigError with every problem of one entry, each with its place."""
     import jsonschema  # here, not at import: DAG files import this module
+    import soupsieve
 
     validator = jsonschema.Draft202012Validator(ENTRY_SCHEMA)
     problems = sorted(validator.iter_errors(entry), key=lambda e: list(e.absolute_path))
@@ -106,6 +113,15 @@ def _check_entry(entry: object) -> None:
             re.compile(entry["article_url_pattern"])
         except re.error as exc:
             raise SourceConfigError(f"source {entry['key']!r}: article_url_pattern: {exc}") from None
+    for name, value in (entry.get("selectors") or {}).items():
+        for selector in [value] if isinstance(value, str) else value:
+            try:
+                soupsieve.compile(selector)
+            except soupsieve.SelectorSyntaxError as exc:
+                first_line = str(exc).splitlines()[0]
+                raise SourceConfigError(
+                    f"source {entry['key']!r}: selectors.{name}: not a CSS selector {selector!r}: "
+                    f"{first_line}") from None
     tz = entry.get("timezone", "UTC")
     try:
         ZoneInfo(tz)
@@ -131,7 +147,8 @@ def _source_from_entry(entry: dict) -> Source:
         day_archive=discovery.get("day_archive"),
         feeds=tuple(discovery.get("feeds") or ()),
         sitemaps=tuple(discovery.get("sitemaps") or ()),
-        selectors=dict(entry.get("selectors") or {}),
+        selectors={name: (value,) if isinstance(value, str) else tuple(value)
+                   for name, value in (entry.get("selectors") or {}).items()},
     )
 
 
