@@ -98,8 +98,8 @@ ENTRY_SCHEMA: dict = {
 
 def _check_entry(entry: object) -> None:
     """Raise SourceConfigError with every problem of one entry, each with its place."""
+    import cssselect  # pure Python: the DAG file reads this at parse time, without bs4 or lxml
     import jsonschema  # here, not at import: DAG files import this module
-    import soupsieve
 
     validator = jsonschema.Draft202012Validator(ENTRY_SCHEMA)
     problems = sorted(validator.iter_errors(entry), key=lambda e: list(e.absolute_path))
@@ -116,8 +116,8 @@ def _check_entry(entry: object) -> None:
     for name, value in (entry.get("selectors") or {}).items():
         for selector in [value] if isinstance(value, str) else value:
             try:
-                soupsieve.compile(selector)
-            except soupsieve.SelectorSyntaxError as exc:
+                cssselect.parse(selector)
+            except cssselect.SelectorError as exc:
                 first_line = str(exc).splitlines()[0]
                 raise SourceConfigError(
                     f"source {entry['key']!r}: selectors.{name}: not a CSS selector {selector!r}: "
