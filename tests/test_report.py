@@ -213,3 +213,18 @@ def test_render_html_of_an_empty_database(conn):
     parsed = parse_page(page)
     assert [tag for tag, _ in parsed.tags].count("svg") == 4
     assert "(no articles)" in page
+
+
+@pytest.mark.parametrize(("days", "label"), [
+    ([date(2026, 4, 20), date(2026, 4, 27)], "04-27"),
+    ([date(2019, 11, 5), date(2026, 4, 27)], "2026-04-27"),  # years apart: the year is shown
+])
+def test_chart_date_labels_name_the_year_when_the_window_spans_years(days, label):
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+    from news_etl.report import _date_axis
+
+    ax = Figure().add_subplot()
+    ax.plot(days, [1, 2])
+    _date_axis(ax, days)
+    assert ax.xaxis.get_major_formatter()(mdates.date2num(days[-1])) == label

@@ -247,7 +247,11 @@ def _date_axis(ax, days: list[date]) -> None:
     # Whole days only (an automatic locator puts hours on a short window).
     span = (max(days) - min(days)).days + 1
     ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, span // 8)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    # The year is shown once the window crosses a new year (a backfill of old days).
+    same_year = min(days).year == max(days).year
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d" if same_year else "%Y-%m-%d"))
+    if not same_year:
+        ax.tick_params(axis="x", labelrotation=30)
     half = timedelta(hours=12)  # (date - timedelta(hours=12) would drop the hours)
     ax.set_xlim(datetime.combine(min(days), datetime.min.time()) - half,
                 datetime.combine(max(days), datetime.min.time()) + half)
