@@ -20,8 +20,10 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -231,27 +233,39 @@ def _visible_dates(tree: HtmlElement, limit: int = 8) -> list[str]:
     return found
 
 
-def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None, tz: str,
-          language: str | None, now: datetime | None) -> tuple[datetime | None, str]:
-    # English is tried after the source's language: dates in meta tags are often English.
-    languages = list(dict.fromkeys([language or "en", "en"]))
-    candidates: list[tuple[str, str]] = []
+def _date_candidates(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """Date strings the page declares or shows, most trusted first, each with its method.
+
+    A generator: the DOM scans below are only made when the declared data has no timestamp.
+    """
     for key in ("datePublished", "dateCreated", "uploadDate"):
         if isinstance(ld.get(key), str):
-            candidates.append((ld[key], "json-ld"))
-    candidates += [(meta[key], "meta") for key in _DATE_META if key in meta]
+            yield ld[key], "json-ld"
+    for key in _DATE_META:
+        if key in meta:
+            yield meta[key], "meta"
     for node in tree.xpath('.//*[@itemprop="datePublished"]'):
-        candidates.append((node.get("content") or node.get("datetime") or node.text_content(), "microdata"))
+        yield node.get("content") or node.get("datetime") or node.text_content(), "microdata"
     for node in tree.iterfind(".//time"):
-        candidates.append((node.get("datetime") or node.text_content(), "time-tag"))
+        yield node.get("datetime") or node.text_content(), "time-tag"
     # Visible dates in elements named for them ("date", "published", "byline"), short text only.
     for node in tree.xpath('.//*[contains(@class, "date") or contains(@class, "publish") or '
                            'contains(@class, "byline") or contains(@class, "time")][not(*[4])]')[:20]:
         text = _clean(node.text_content())
         if 6 <= len(text) <= 80 and re.search(r"\d", text):
-            candidates.append((_BY.sub("", text), "markup"))
+            yield _BY.sub("", text), "markup"
+
+
+def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None, tz: str,
+          language: str | None, now: datetime | None) -> tuple[datetime | None, str]:
+    # English is tried after the source's language: dates in meta tags are often English.
+    languages = list(dict.fromkeys([language or "en", "en"]))
     day_only: tuple[datetime, str] | None = None
-    for text, method in candidates:
+    tried: set[str] = set()
+    for text, method in _date_candidates(tree, ld, meta):
+        if text in tried:  # pages repeat their date in several places; a failed parse is costly
+            continue
+        tried.add(text)
         try:
             parsed = parse_date(text, tz=tz, languages=languages, now=now)
         except DateParseError:
@@ -411,7 +425,32 @@ def _paragraphs(text: str | None) -> list[str]:
 
 
 def _key(text: str) -> str:
-    return " ".join(_words(text)[:12])
+    """The first 12 words: enough to recognise a paragraph in the DOM, cheap on long text."""
+    return " ".join(m.group(0) for m in islice(_WORD.finditer(text), 12)).lower()
+
+
+# The DOM blocks extracted paragraphs are looked up in, read once per page.
+_BLOCKS = ("p", "li", "blockquote", "h2", "h3", "h4", "dd", "dt")
+Blocks = list[tuple[HtmlElement, str]]  # (element, its text)
+
+
+def _blocks(tree: HtmlElement) -> Blocks:
+    return [(node, node.text_content()) for node in tree.iter(*_BLOCKS)]
+
+
+def _find(blocks: Blocks, keys: set[str], tags: tuple[str, ...]) -> Iterator[tuple[HtmlElement, str]]:
+    """(element, key) of the blocks of these tags whose key is in ``keys``.
+
+    Most blocks are told apart by their first word, so the full key is only built for those
+    whose first word starts one of ``keys``: a page has hundreds of blocks.
+    """
+    firsts = {k.split(" ", 1)[0] for k in keys}
+    for node, text in blocks:
+        first = _WORD.search(text)
+        if node.tag in tags and first and first.group(0).lower() in firsts:
+            key = _key(text)
+            if key in keys:
+                yield node, key
 
 
 def _link_density(node: HtmlElement) -> float:
@@ -419,7 +458,7 @@ def _link_density(node: HtmlElement) -> float:
     return sum(len(_clean(a.text_content())) for a in node.iterfind(".//a")) / text
 
 
-def _sibling_chunks(tree: HtmlElement, paragraphs: list[str]) -> tuple[list[str], list[str]]:
+def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) -> tuple[list[str], list[str]]:
     """Prose from containers that repeat the markup of the one trafilatura chose.
 
     Sites split long articles into several identical containers (ads between
@@ -431,11 +470,10 @@ def _sibling_chunks(tree: HtmlElement, paragraphs: list[str]) -> tuple[list[str]
     if len(wanted) < 2:
         return [], []
     parents: Counter = Counter()
-    for node in tree.iter("p"):
-        if _key(node.text_content()) in wanted:
-            parent = node.getparent()
-            if parent is not None:
-                parents[parent] += 1
+    for node, _ in _find(blocks, wanted, ("p",)):
+        parent = node.getparent()
+        if parent is not None:
+            parents[parent] += 1
     if not parents:
         return [], []
     main, hits = parents.most_common(1)[0]
@@ -485,18 +523,17 @@ def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) 
             and not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
 
 
-def _restore_nbsp(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
+def _restore_nbsp(blocks: Blocks, paragraphs: list[str]) -> list[str]:
     """Put back the no-break spaces the page typed, which trafilatura turns into spaces."""
     typed: dict[str, str] = {}
-    for node in tree.iter("p", "li", "blockquote", "h2", "h3"):
-        text = node.text_content()
-        if "\xa0" in text:
+    for node, text in blocks:
+        if "\xa0" in text and node.tag in ("p", "li", "blockquote", "h2", "h3"):
             kept = _SPACES.sub(" ", text).strip()
             typed[kept.replace("\xa0", " ")] = kept
     return [typed.get(p, p) for p in paragraphs] if typed else paragraphs
 
 
-def _drop_link_lists(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
+def _drop_link_lists(blocks: Blocks, paragraphs: list[str]) -> list[str]:
     """Drop short paragraphs that are, wherever they occur on the page, just a link.
 
     Teasers for other articles ("- 15 Amazing Images of Stars") survive
@@ -506,10 +543,8 @@ def _drop_link_lists(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     if not short:
         return paragraphs
     linky: dict[str, bool] = {}
-    for node in tree.iter("p", "li", "h2", "h3", "h4", "dd", "dt"):
-        key = _key(node.text_content())
-        if key in short:
-            linky[key] = linky.get(key, True) and _link_density(node) >= 0.9
+    for node, key in _find(blocks, short, ("p", "li", "h2", "h3", "h4", "dd", "dt")):
+        linky[key] = linky.get(key, True) and _link_density(node) >= 0.9
     return [p for p in paragraphs if not linky.get(_key(p), False)]
 
 
@@ -523,16 +558,17 @@ def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
     if len(text) < _SHORT_TEXT:
         text = trafilatura.extract(tree, **options) or ""
     paragraphs = _paragraphs(text)
+    blocks = _blocks(tree)
     declared = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
     declared_paras = _paragraphs(declared)
     if declared_paras and len(_clean(declared)) > 2 * len(" ".join(paragraphs)) + 200:
         # trafilatura found little while the page declares its full text.
         paragraphs, method = declared_paras, "json-ld"
     if method == "trafilatura":
-        before, after = _sibling_chunks(tree, paragraphs)
+        before, after = _sibling_chunks(tree, blocks, paragraphs)
         if before or after:
             paragraphs, method = before + paragraphs + after, "trafilatura+siblings"
-    paragraphs = _restore_nbsp(tree, _drop_link_lists(tree, paragraphs))
+    paragraphs = _restore_nbsp(blocks, _drop_link_lists(blocks, paragraphs))
     paragraphs = _tidy(paragraphs, title=title,
                        description=meta.get("og:description") or meta.get("description"))
     return ("\n".join(paragraphs) or None), method
@@ -578,8 +614,11 @@ def read_html(path_or_dash: str | Path) -> str:
     data = sys.stdin.buffer.read() if str(path_or_dash) == "-" else Path(path_or_dash).read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    # The project's one decoder (the fetcher's): declared charset, else detection.
-    return decode_body(data, None)[1]
+    # The project's one decoder (the fetcher's). A saved file has no Content-Type header, so
+    # UTF-8 stands in for one: a strict UTF-8 decode that succeeds is reliable, and it spares
+    # the character detection (pure Python, often slower than the extraction) on pages that
+    # declare no charset. Bytes that are not UTF-8 go on to the declaration, then detection.
+    return decode_body(data, "utf-8")[1]
 
 
 def extract_file(path_or_dash: str | Path, url: str | None = None) -> dict:
