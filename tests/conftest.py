@@ -8,6 +8,7 @@ developer's .data/postgres).
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import pytest
 from news_etl import db as dbmod
+
+# pgserver logs its shutdown from an atexit hook, after pytest has closed the streams.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 # Tables that keep their rows between tests (the schema's bookkeeping).
 _KEEP = {"schema_migrations"}
