@@ -7,7 +7,7 @@ import io
 import sys
 from datetime import UTC, datetime
 
-from news_etl.extract import clean_authors, extract_file, extract_generic
+from news_etl.extract import clean_authors, extract_file, extract_generic, read_html
 
 PARAGRAPHS = [
     "В Алматы в среду открылся новый участок метрополитена протяжённостью четыре километра, "
@@ -162,3 +162,13 @@ def test_extract_file_from_stdin_for_an_unknown_site(monkeypatch):
     assert result["source"] is None
     assert result["published_at"] == "2024-05-14T10:30:00+00:00"  # no source: UTC
     assert result["author"] == "Анна Иванова, Пётр Сидоров"
+
+
+def test_read_html_utf8_and_cp1251_without_a_declared_charset(tmp_path):
+    text = "<html><body><p>" + PARAGRAPHS[0] + "</p></body></html>"  # no <meta charset>
+    utf8, cp1251 = tmp_path / "utf8.html.gz", tmp_path / "cp1251.html"
+    utf8.write_bytes(gzip.compress(text.encode("utf-8")))
+    cp1251.write_bytes(text.encode("cp1251"))
+    assert read_html(utf8) == text
+    # Not valid UTF-8: the decoder goes on to detection instead of replacing characters.
+    assert read_html(cp1251) == text
