@@ -464,7 +464,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
     cur.execute("SAVEPOINT load_copy")
     try:
         # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
-        ledger.copy_text(cur, "articles", _COPY_COLUMNS, "".join([_copy_line(item) for item in rows]))
+        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, (_copy_line(item) for item in rows))
     except psycopg2.errors.UniqueViolation:
         # Someone stored one of these without our lock (or a URL clash across sources):
         # insert one by one and let the constraints decide.
