@@ -228,3 +228,14 @@ def test_chart_date_labels_name_the_year_when_the_window_spans_years(days, label
     ax.plot(days, [1, 2])
     _date_axis(ax, days)
     assert ax.xaxis.get_major_formatter()(mdates.date2num(days[-1])) == label
+
+
+def test_chart_lines_do_not_bridge_days_without_data():
+    import math
+
+    from news_etl.report import _broken_at_gaps
+
+    days = [date(2026, 4, 1), date(2026, 4, 2), date(2026, 4, 9)]
+    out_days, values = _broken_at_gaps(days, [3, 4, 5])
+    assert out_days == [date(2026, 4, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 9)]
+    assert values[:2] == [3, 4] and math.isnan(values[2]) and values[3] == 5

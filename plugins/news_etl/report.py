@@ -257,6 +257,18 @@ def _date_axis(ax, days: list[date]) -> None:
                 datetime.combine(max(days), datetime.min.time()) + half)
 
 
+def _broken_at_gaps(days: list[date], values: list[float]) -> tuple[list[date], list[float]]:
+    """The series with a NaN point after each missing day, so a line never bridges days without data."""
+    out_days, out_values = [], []
+    for n, (day, value) in enumerate(zip(days, values, strict=True)):
+        if n and (day - days[n - 1]).days > 1:
+            out_days.append(days[n - 1] + timedelta(days=1))
+            out_values.append(float("nan"))
+        out_days.append(day)
+        out_values.append(value)
+    return out_days, out_values
+
+
 def _chart_articles(fig, ax, report: dict) -> None:
     rows = report["sections"]["articles_per_day"]["rows"]
     ax.set_title("Articles per local day, by source")
@@ -264,7 +276,8 @@ def _chart_articles(fig, ax, report: dict) -> None:
         return _no_data(ax)
     for source in sorted({r["source_key"] for r in rows}):
         mine = [r for r in rows if r["source_key"] == source]
-        ax.plot(_days([r["day"] for r in mine]), [r["articles"] for r in mine], marker="o", label=source)
+        ax.plot(*_broken_at_gaps(_days([r["day"] for r in mine]), [r["articles"] for r in mine]),
+                marker="o", label=source)
     ax.set_ylabel("articles")
     ax.set_ylim(bottom=0)
     _integer_ticks(ax.yaxis)
@@ -282,8 +295,9 @@ def _chart_lag(fig, ax, report: dict) -> None:
     for source in sorted({r["source_key"] for r in rows}):
         mine = [r for r in rows if r["source_key"] == source]
         days = _days([r["day"] for r in mine])
-        (line,) = ax.plot(days, [r["lag_p50_s"] / scale for r in mine], marker="o", label=f"{source} p50")
-        ax.plot(days, [r["lag_p90_s"] / scale for r in mine], marker="^", linestyle="--",
+        (line,) = ax.plot(*_broken_at_gaps(days, [r["lag_p50_s"] / scale for r in mine]), marker="o",
+                          label=f"{source} p50")
+        ax.plot(*_broken_at_gaps(days, [r["lag_p90_s"] / scale for r in mine]), marker="^", linestyle="--",
                 color=line.get_color(), label=f"{source} p90")
     ax.set_ylabel(unit)
     _date_axis(ax, _days([r["day"] for r in rows]))
