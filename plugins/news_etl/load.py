@@ -327,15 +327,22 @@ def _match_stored(cur, items: list[_Item]) -> list[int]:
     _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw"),
           ((it.index, it.article.source_key, it.article.source_article_id, it.article.url, it.raw)
            for it in items))
+    # One index lookup per key: the LIMIT keeps each LATERAL subquery a lookup (at most
+    # one row matches, the unique constraints say so). As a plain join the planner,
+    # knowing nothing of the unanalyzed temp table, hashed all of articles and
+    # article_urls every batch, a cost that grows with the store (rerun of 10,000 over
+    # 50,000 stored articles: 6,550-6,930/s against 6,270-6,620/s; a 1,000-key lookup
+    # is ~4 ms slower than the hash while the store is a few thousand articles).
     cur.execute(
-        "SELECT k.i, 'sid', a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
-        " FROM _load_keys k JOIN articles a ON a.source_key = k.source_key AND a.source_article_id = k.sid"
-        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id"
+        "SELECT k.i, 'sid', m.* FROM _load_keys k CROSS JOIN LATERAL ("
+        " SELECT a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
+        " FROM articles a LEFT JOIN article_fingerprints f ON f.article_id = a.article_id"
+        " WHERE a.source_key = k.source_key AND a.source_article_id = k.sid LIMIT 1) m"
         " UNION ALL"
-        " SELECT k.i, 'url', a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
-        " FROM _load_keys k JOIN article_urls u ON u.url = k.url"
-        " JOIN articles a ON a.article_id = u.article_id"
-        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id")
+        " SELECT k.i, 'url', m.* FROM _load_keys k CROSS JOIN LATERAL ("
+        " SELECT a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
+        " FROM article_urls u JOIN articles a ON a.article_id = u.article_id"
+        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id WHERE u.url = k.url LIMIT 1) m")
     by_sid: dict[int, tuple] = {}
     by_url: dict[int, tuple] = {}
     for i, how, article_id, sid, stored_hash, same_raw in cur.fetchall():
