@@ -429,3 +429,26 @@ def test_signature_is_datasketch_affine32_minhash():
         if len(ids):
             reference.update_batch(((ids >> np.uint64(32)) ^ ids).astype(np.uint32))
         assert np.array_equal(dedup.signature(text), reference.hashvalues)
+
+
+def test_row_stored_behind_the_loaders_back_sends_the_batch_one_by_one(conn, run):
+    # A row written without the loader's lock (no URL row, no fingerprint) holds a canonical URL
+    # that a new article of the batch also has: the batch's COPY fails on the constraint, and the
+    # one-by-one INSERT stores the rest and rejects the clash.
+    clash_url = "https://other.example/news/park/"
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at,"
+                    " body, content_hash) VALUES ('tengri', '900', %s, 'Чужая запись', now(), %s, 'x')",
+                    (clash_url, BANK))
+    conn.commit()
+    clash = article(clash_url, "Посадка деревьев", PARK_FULL, source="other")
+    fine = article("https://other.example/news/bank/", "Ставка", BANK.replace("Национальный", "Главный"),
+                   source="other")
+    result = load_articles(conn, [clash, fine], run_id=run)
+    assert outcomes_of(result) == ["rejected", "new"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT canonical_url, title, author, extraction FROM articles"
+                    " WHERE source_key = 'other'")
+        assert cur.fetchall() == [(fine.url, "Ставка", "Айгерим Сапарова", {})]
+        cur.execute("SELECT reason FROM run_urls WHERE url = %s", (clash_url,))
+        assert cur.fetchone() == ("identity_conflict",)

@@ -87,16 +87,9 @@ _TEXT_FIELDS = ("url", "title", "body", "author", "source_key", "source_article_
 def _all_good_text(values: list[Any]) -> bool:
     """True when every value is None or a str that :func:`_bad_text` accepts (one pass for all)."""
     texts = [v for v in values if v is not None]
-    if any(type(v) is not str for v in texts):
-        return False
-    joined = "".join(texts)
-    try:
-        # Joining cannot hide a lone surrogate: the encoder refuses surrogate code points
-        # in a str even when two of them stand side by side.
-        joined.encode("utf-16-le")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in joined
+    # Joining cannot hide a lone surrogate: the encoder refuses surrogate code points
+    # in a str even when two of them stand side by side.
+    return all(type(v) is str for v in texts) and _bad_text("".join(texts)) is None
 
 
 def validate_article(article: Article, *, now: datetime | None = None,
@@ -460,14 +453,6 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
                 " FROM generate_series(1, %s)", (len(rows),))
     for item, (article_id,) in zip(rows, cur.fetchall(), strict=True):
         item.article_id = article_id
-    columns = ("article_id", "source_key", "source_article_id", "canonical_url", "title", "published_at",
-               "author", "body", "content_hash", "extraction", "fetched_at")
-
-    def values(item: _Item) -> tuple:
-        a = item.article
-        return (item.article_id, a.source_key, a.source_article_id, a.url, a.title, a.published_at,
-                a.author or "", a.body, item.hash, a.extraction or {}, a.fetched_at)
-
     cur.execute("SAVEPOINT load_copy")
     try:
         # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
@@ -478,9 +463,9 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
         cur.execute("ROLLBACK TO SAVEPOINT load_copy")
         for item in rows:
             cur.execute(
-                f"INSERT INTO articles ({', '.join(columns)}) OVERRIDING SYSTEM VALUE"
-                f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING article_id",
-                tuple(Json(v) if isinstance(v, dict) else v for v in values(item)))
+                f"INSERT INTO articles ({', '.join(_COPY_COLUMNS)}) OVERRIDING SYSTEM VALUE"
+                f" VALUES ({', '.join(['%s'] * len(_COPY_COLUMNS))}) ON CONFLICT DO NOTHING"
+                " RETURNING article_id", _row(item))
             if cur.fetchone() is None:
                 item.outcome, item.article_id, item.sig = "rejected", None, None
                 item.reason = "identity_conflict"
@@ -504,8 +489,15 @@ _COPY_COLUMNS = ("article_id", "source_article_id", "published_at", "content_has
                  "fetched_at", "source_key", "canonical_url", "title", "author", "body")
 
 
+def _row(item: _Item) -> tuple:
+    """A new article's values in ``_COPY_COLUMNS`` order, for the one-by-one INSERT."""
+    a = item.article
+    return (item.article_id, a.source_article_id, a.published_at, item.hash, Json(a.extraction or {}),
+            a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
+
+
 def _copy_line(item: _Item) -> str:
-    """The COPY line of a new article (``_COPY_COLUMNS``), built without a call per value."""
+    """:func:`_row` as a COPY line, built without a call per value."""
     a = item.article
     # validate_article made these NUL-free str: joined by NULs, escaped with one scan per
     # special character for the whole line instead of one per value, NULs then become tabs.
