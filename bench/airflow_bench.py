@@ -21,10 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
@@ -46,25 +44,6 @@ spec.loader.exec_module(module)
 t2 = time.perf_counter()
 print(t1 - t0, t2 - t1)
 """
-
-
-def scratch_database() -> tuple[str, str]:
-    """(admin URL, URL of a new empty database) on the configured or embedded server."""
-    server = db.database_url()
-    name = f"news_etl_bench_airflow_{uuid.uuid4().hex[:8]}"
-    with db.connection(server) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    return server, urlunsplit(urlsplit(server)._replace(path="/" + name))
-
-
-def drop_database(server: str, url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    with db.connection(server) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def empty(url: str) -> None:
@@ -115,8 +94,7 @@ def main() -> int:
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
 
-    server, url = scratch_database()
-    try:
+    with db.scratch_database(db.database_url(), "news_etl_bench_airflow") as url:
         with db.connection(url) as conn:
             db.migrate(conn)
         with tempfile.TemporaryDirectory(prefix="news-etl-bench-airflow-") as home:
@@ -131,8 +109,6 @@ def main() -> int:
                     empty(url)
                     dag_times.append(time_dag_test(env, replica.base_url))
                     articles.add(loaded(url))
-    finally:
-        drop_database(server, url)
 
     cli, dag = min(cli_times), min(dag_times)
     print(f"one replica day ({DAY}, {SOURCE}), best of {rounds} round(s); articles loaded per run: "

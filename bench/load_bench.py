@@ -41,18 +41,15 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-import psycopg2  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 from news_etl import db, dedup, ledger  # noqa: E402
 from news_etl.load import LoadSettings, ensure_source, load_articles  # noqa: E402
@@ -217,10 +214,6 @@ def print_table(results: list[Result]) -> None:
 
 
 # --------------------------------------------------------------------------- database
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
 
 def scalar(conn, sql: str, args=()):
     with conn.cursor() as cur:
@@ -605,14 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     args.stored = args.stored or (50_000 if args.quick else 1_000_000)
 
     started = time.perf_counter()
-    server = db.database_url()
-    name = f"news_etl_bench_load_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = with_database(server, name)
+    with db.scratch_database(db.database_url(), "news_etl_bench_load") as url:
         conn = db.connect(url)
         try:
             db.migrate(conn)
@@ -620,10 +606,6 @@ def main(argv: list[str] | None = None) -> int:
             results = run(conn, url, args)
         finally:
             conn.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     print()
     print_table(results)
     missed = [r.measure for r in results if r.passed is False]

@@ -32,12 +32,8 @@ import signal
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
@@ -135,33 +131,6 @@ def timed(conn, sql: str, params=None, repeat: int = 5) -> tuple[float, int]:
     return statistics.median(samples), rows
 
 
-@contextmanager
-def scratch_database(server: str) -> Iterator[str]:
-    """A new empty database on the server (its URL), dropped on the way out whatever happens."""
-    name = f"news_etl_bench_views_{uuid.uuid4().hex[:10]}"
-    with admin_connection(server) as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
-    finally:
-        # A fresh connection: the first one could have been closed by the server in the meantime.
-        # FORCE ends the bench's own session too if it is still in a query.
-        with admin_connection(server) as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print(f"scratch database {name} dropped", file=sys.stderr)
-
-
-@contextmanager
-def admin_connection(server: str) -> Iterator:
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            yield cur
-    finally:
-        conn.close()
-
-
 def _terminate(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)  # unwinds through the finally blocks, which drop the database
 
@@ -179,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     # Queries wait in Python, not in libpq, so that Ctrl-C and SIGTERM stop a long fill at once.
     psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
-    with scratch_database(db.database_url()) as url:
+    with db.scratch_database(db.database_url(), "news_etl_bench_views") as url:
         conn = db.connect(url)
         try:
             return run(conn, n, args.repeat)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
 import pytest
 from news_etl import db as dbmod
 
@@ -32,30 +29,14 @@ def _server_url() -> str:
     return dbmod.embedded_url(dbmod.DATA_DIR / "test-postgres")
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of a brand-new, migrated database for this test session."""
-    server = _server_url()
-    name = f"news_etl_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
-    conn = dbmod.connect(url)
-    dbmod.migrate(conn)
-    conn.close()
-    try:
+    with dbmod.scratch_database(_server_url(), "news_etl_test") as url:
+        conn = dbmod.connect(url)
+        dbmod.migrate(conn)
+        conn.close()
         yield url
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def truncate_all(conn) -> None:

@@ -18,11 +18,13 @@ import os
 import signal
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extensions
@@ -198,3 +200,30 @@ def connect_migrated(url: str | None = None) -> psycopg2.extensions.connection:
     conn = connect(url)
     migrate(conn)
     return conn
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """A new empty database on ``server`` (its URL), dropped on the way out whatever happens.
+
+    For test sessions and benchmarks, which must never touch a developer's data
+    and may share the server with other runs.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin_execute(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
+    finally:
+        # A fresh connection (the server may have closed an older one meanwhile); FORCE
+        # ends sessions still open on the database, the caller's own included.
+        _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_execute(server: str, sql: str) -> None:
+    conn = connect(server)
+    conn.autocommit = True  # CREATE and DROP DATABASE refuse to run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
