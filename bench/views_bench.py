@@ -64,7 +64,7 @@ FROM generate_series(0, 2) s, generate_series(0, %(days)s - 1) d;
 
 -- Article i: source i %% 3, published evenly over the DAYS days, lag 0..2 h.
 INSERT INTO articles (article_id, source_key, source_article_id, canonical_url, title, published_at, author,
-                      body, content_hash, first_seen, last_seen, updated_at)
+                      body, content_hash, first_seen, updated_at)
 OVERRIDING SYSTEM VALUE
 SELECT i, src, i::text,
        base || '/'
@@ -74,7 +74,7 @@ SELECT i, src, i::text,
        'Новость номер ' || i || ' о событиях дня', pub,
        CASE WHEN i %% 7 = 0 THEN '' ELSE 'Автор ' || (i %% 500) END,
        'Текст новости ' || i || '. Подробности позже.', md5(i::text),
-       pub + ((i::bigint * 7919) %% 7200) * interval '1 second', pub, pub
+       pub + ((i::bigint * 7919) %% 7200) * interval '1 second', pub
 FROM (
     SELECT i, (ARRAY['tengrinews', 'steppe', 'vostok'])[1 + i %% 3] AS src,
            (ARRAY['https://tengrinews.kz', 'https://steppe.example',

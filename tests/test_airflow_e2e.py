@@ -73,8 +73,8 @@ def run_day(dag, day: date, **conf):
 
 def articles(url: str) -> dict[str, tuple]:
     with dbmod.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT canonical_url, article_id, content_hash, title, published_at, body, updated_at,"
-                    " last_seen FROM articles")
+        cur.execute("SELECT canonical_url, article_id, content_hash, title, published_at, body, updated_at"
+                    " FROM articles")
         return {row[0]: row[1:] for row in cur.fetchall()}
 
 

@@ -117,7 +117,7 @@ def _articles_checksum(db_url: str) -> tuple[int, str]:
     import psycopg2
 
     with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
-        # Everything but last_seen and fetched_at, which a rerun moves by design.
+        # Everything but fetched_at, which a rerun moves by design.
         cur.execute("SELECT count(*), md5(coalesce(string_agg(row(article_id, source_key, source_article_id,"
                     " canonical_url, title, published_at, author, body, content_hash, extraction, first_seen,"
                     " updated_at)::text, '|' ORDER BY article_id), '')) FROM articles")

@@ -142,11 +142,9 @@ def scalar(conn, sql: str, args=()):
 
 
 def articles_checksum(conn) -> str:
-    """md5 over the articles' content columns in id order (last_seen moves on every sighting)."""
-    return scalar(conn, "SELECT md5(coalesce(string_agg(concat_ws('|', article_id, source_key,"
-                        " source_article_id, canonical_url, title, published_at, author, body,"
-                        " content_hash, extraction::text, first_seen, updated_at), E'\\n'"
-                        " ORDER BY article_id), '')) FROM articles")
+    """md5 over every column of every article row, in id order."""
+    return scalar(conn, "SELECT md5(coalesce(string_agg(a::text, E'\\n' ORDER BY article_id), ''))"
+                        " FROM articles a")
 
 
 def outcomes_of(result) -> list[str]:
@@ -161,8 +159,11 @@ def test_new_articles_are_loaded_with_urls_fingerprints_and_ledger(conn, run):
     assert outcomes_of(result) == ["new"] * 30
     assert len({article_id for _u, _o, article_id in result}) == 30
     assert scalar(conn, "SELECT count(*) FROM articles") == 30
-    assert scalar(conn, "SELECT count(*) FROM article_urls") == 30
-    assert scalar(conn, "SELECT count(*) FROM article_fingerprints WHERE minhash IS NOT NULL") == 30
+    assert scalar(conn, "SELECT count(*) FROM articles WHERE raw_digest IS NOT NULL") == 30
+    assert scalar(conn, "SELECT array_agg(canonical_url ORDER BY article_id) FROM articles") == \
+        [a.url for a in batch]
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 0  # no URL besides the canonical ones
+    assert scalar(conn, "SELECT count(*) FROM article_fingerprints") == 30
     assert scalar(conn, "SELECT count(DISTINCT article_id) FROM minhash_bands") == 30
     summary = ledger.finish_run(conn, run, stage_seconds={"load": 0.5})
     conn.commit()
@@ -179,7 +180,6 @@ def test_rerun_of_the_same_window_adds_nothing_and_keeps_the_checksum(conn, run)
     ledger.finish_run(conn, run)
     conn.commit()
     before_rows, before_sum = scalar(conn, "SELECT count(*) FROM articles"), articles_checksum(conn)
-    before_seen = scalar(conn, "SELECT max(last_seen) FROM articles")
 
     rerun = new_run(conn)
     ledger.record_discovered(conn, rerun, [a.url for a in batch])
@@ -191,7 +191,9 @@ def test_rerun_of_the_same_window_adds_nothing_and_keeps_the_checksum(conn, run)
     assert scalar(conn, "SELECT count(*) FROM articles") == before_rows
     assert articles_checksum(conn) == before_sum
     assert scalar(conn, "SELECT count(*) FROM article_revisions") == 0
-    assert scalar(conn, "SELECT min(last_seen) FROM articles") > before_seen  # seen again
+    # Seen again: the ledger says so, row by row, not the articles table.
+    assert scalar(conn, "SELECT count(DISTINCT article_id) FROM run_urls WHERE run_id = %s"
+                        " AND outcome = 'unchanged'", (rerun,)) == len(batch)
 
 
 def test_one_article_under_two_urls_is_one_row(conn, run):
@@ -204,9 +206,10 @@ def test_one_article_under_two_urls_is_one_row(conn, run):
     assert outcomes_of(result) == ["new", "unchanged"]
     assert result[0][2] == result[1][2]
     assert scalar(conn, "SELECT count(*) FROM articles") == 1
+    assert scalar(conn, "SELECT canonical_url FROM articles") == first.url
     urls = scalar(conn, "SELECT array_agg(url ORDER BY url) FROM article_urls WHERE article_id = %s",
                   (result[0][2],))
-    assert urls == sorted([first.url, second.url])
+    assert urls == [second.url]  # the other URL it was seen under
 
 
 def test_same_text_under_another_url_of_the_same_site_without_ids_is_one_row(conn, run):
@@ -217,7 +220,7 @@ def test_same_text_under_another_url_of_the_same_site_without_ids_is_one_row(con
     result += load_articles(conn, [mirror], run_id=run)
     assert outcomes_of(result) == ["new", "duplicate_exact"]
     assert scalar(conn, "SELECT count(*) FROM articles") == 1
-    assert scalar(conn, "SELECT count(*) FROM article_urls") == 2
+    assert scalar(conn, "SELECT url FROM article_urls") == mirror.url
     kind, original, kept = ledger_dup(conn)
     assert (kind, original, kept) == ("exact", result[0][2], None)
 
@@ -239,7 +242,7 @@ def test_exact_reprint_on_another_source_is_recorded_not_loaded(conn, run):
     assert outcomes_of(result) == ["new", "duplicate_exact"]
     assert result[1][2] == result[0][2]  # the ledger points at the stored original
     assert scalar(conn, "SELECT count(*) FROM articles") == 1
-    assert scalar(conn, "SELECT count(*) FROM article_urls") == 1  # another site's URL is not an alias
+    assert scalar(conn, "SELECT count(*) FROM article_urls") == 0  # another site's URL is not an alias
     assert ledger_dup(conn) == ("exact", result[0][2], None)
     assert scalar(conn, "SELECT similarity FROM duplicates") == 1.0
 
@@ -431,24 +434,46 @@ def test_signature_is_datasketch_affine32_minhash():
         assert np.array_equal(dedup.signature(text), reference.hashvalues)
 
 
-def test_row_stored_behind_the_loaders_back_sends_the_batch_one_by_one(conn, run):
-    # A row written without the loader's lock (no URL row, no fingerprint) holds a canonical URL
-    # that a new article of the batch also has: the batch's COPY fails on the constraint, and the
-    # one-by-one INSERT stores the rest and rejects the clash.
+def test_url_of_another_sources_article_is_an_identity_conflict(conn, run):
+    # A row stored for one source holds the canonical URL that an article of another source claims.
     clash_url = "https://other.example/news/park/"
     with conn.cursor() as cur:
         cur.execute("INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at,"
                     " body, content_hash) VALUES ('tengri', '900', %s, 'Чужая запись', now(), %s, 'x')",
                     (clash_url, BANK))
     conn.commit()
+    before = scalar(conn, "SELECT md5(string_agg(a::text, '' ORDER BY article_id)) FROM articles a")
     clash = article(clash_url, "Посадка деревьев", PARK_FULL, source="other")
     fine = article("https://other.example/news/bank/", "Ставка", BANK.replace("Национальный", "Главный"),
                    source="other")
     result = load_articles(conn, [clash, fine], run_id=run)
     assert outcomes_of(result) == ["rejected", "new"]
     with conn.cursor() as cur:
-        cur.execute("SELECT canonical_url, title, author, extraction FROM articles"
-                    " WHERE source_key = 'other'")
-        assert cur.fetchall() == [(fine.url, "Ставка", "Айгерим Сапарова", {})]
-        cur.execute("SELECT reason FROM run_urls WHERE url = %s", (clash_url,))
-        assert cur.fetchone() == ("identity_conflict",)
+        cur.execute("SELECT reason, detail FROM run_urls WHERE url = %s", (clash_url,))
+        reason, detail = cur.fetchone()
+        assert reason == "identity_conflict" and "'tengri'" in detail
+        cur.execute("SELECT md5(string_agg(a::text, '' ORDER BY article_id)) FROM articles a"
+                    " WHERE source_key = 'tengri'")
+        assert cur.fetchone()[0] == before  # the stored row is untouched
+    assert scalar(conn, "SELECT count(*) FROM articles WHERE source_key = 'other'") == 1
+    assert scalar(conn, "SELECT title FROM articles WHERE canonical_url = %s", (clash_url,)) == "Чужая запись"
+
+
+def test_constraint_violation_in_the_batch_copy_sends_the_batch_one_by_one(conn, run):
+    # Two new articles of one batch (different source ids) claim one canonical URL: the match finds
+    # neither stored, the batch's COPY fails on the unique constraint, and the one-by-one INSERT
+    # stores the first and rejects the other, with the rest of the batch loaded.
+    clash_url = "https://tengrinews.kz/news/park-900/"
+    first = article(clash_url, "Посадка деревьев", PARK_FULL, sid="900")
+    clash = article(clash_url, "Посадка деревьев, версия 2", PARK, sid="901")
+    fine = article("https://tengrinews.kz/news/bank/", "Ставка", BANK, sid="902")
+    fine.extraction = {"title": "json-ld"}
+    result = load_articles(conn, [first, clash, fine], run_id=run)
+    assert outcomes_of(result) == ["new", "rejected", "new"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT source_article_id, title, author, extraction FROM articles ORDER BY article_id")
+        assert cur.fetchall() == [("900", "Посадка деревьев", "Айгерим Сапарова", {}),
+                                  ("902", "Ставка", "Айгерим Сапарова", {"title": "json-ld"})]
+        cur.execute("SELECT outcome, reason FROM run_urls WHERE run_id = %s ORDER BY url", (run,))
+        # One row per URL: the URL given twice keeps its last word.
+        assert cur.fetchall() == [("new", None), ("rejected", "identity_conflict")]

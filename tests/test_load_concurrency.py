@@ -75,7 +75,7 @@ def test_two_loaders_on_the_same_batch_store_each_article_once(sources):
     total = 2 * per_source
     assert _count(url, "SELECT count(*) FROM articles") == total
     assert _count(url, "SELECT count(DISTINCT (source_key, source_article_id)) FROM articles") == total
-    assert _count(url, "SELECT count(*) FROM article_urls") == total
+    assert _count(url, "SELECT count(DISTINCT canonical_url) FROM articles") == total
     # Between them, every article is new exactly once and otherwise seen unchanged.
     outcomes = [o for _run, outs in reports.values() for o in outs]
     assert outcomes.count("new") == total

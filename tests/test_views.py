@@ -102,10 +102,10 @@ def load_fixture(conn) -> None:
         for aid, source, url, title, published, seen, author in ARTICLES:
             cur.execute(
                 "INSERT INTO articles (article_id, source_key, source_article_id, canonical_url, title,"
-                " published_at, author, body, content_hash, first_seen, last_seen, updated_at)"
-                " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s, md5(%s), %s, %s, %s)",
+                 " published_at, author, body, content_hash, first_seen, updated_at)"
+                " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s, md5(%s), %s, %s)",
                 (aid, source, str(aid), url, title, ts(published), author,
-                 f"{title}. Подробности сообщили в пресс-службе.", title, ts(seen), ts(seen), ts(seen)),
+                 f"{title}. Подробности сообщили в пресс-службе.", title, ts(seen), ts(seen)),
             )
         for rid, source, kind, status, started, finished, error in RUNS:
             cur.execute(
@@ -244,7 +244,7 @@ def test_revisions_daily(history):
 
 EXPECTED_VIEWS = {
     "articles_daily", "articles_daily_section", "ingestion_lag_daily", "run_outcomes", "rejects_daily",
-    "duplicates_by_source_pair", "top_authors", "revisions_daily",
+    "duplicates_by_source_pair", "top_authors", "revisions_daily", "article_sightings",
 }
 
 

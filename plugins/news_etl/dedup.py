@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import xxhash
 from datasketch import MinHash
 
 NUM_PERM = 128
@@ -84,10 +85,20 @@ def content_hash(title: str, body: str) -> str:
 
 
 def raw_digest(title: str, body: str) -> bytes:
-    """A 20-byte digest of the exact title and body: a fast "nothing changed" test for reruns."""
-    digest = hashlib.sha1(title.encode("utf-16-le", "surrogatepass"))
-    digest.update(b"\x00\x00\x00\x00")
-    digest.update(body.encode("utf-16-le", "surrogatepass"))
+    """A 16-byte digest of the exact title and body: a fast "nothing changed" test for reruns.
+
+    xxh3-128 (not cryptographic, which this test does not need) over UTF-16LE,
+    the cheapest encoding of Cyrillic text: ~1 us for a 3,000-character body
+    where SHA-1 took ~6 us. Raises UnicodeEncodeError on a lone surrogate.
+    """
+    return raw_digest_utf16(title.encode("utf-16-le"), body.encode("utf-16-le"))
+
+
+def raw_digest_utf16(title: bytes, body: bytes) -> bytes:
+    """:func:`raw_digest` of a title and body already encoded as UTF-16LE."""
+    digest = xxhash.xxh3_128(title)
+    digest.update(b"\x00\x00\x00\x00")  # keeps "ab"+"c" apart from "a"+"bc"
+    digest.update(body)
     return digest.digest()
 
 
@@ -301,7 +312,8 @@ def store_signatures(cur, items: Sequence[tuple[int, np.ndarray]]) -> None:
         (band_rows_hashes, band_rows_ids),
     )
     cur.execute(
-        "UPDATE article_fingerprints f SET minhash = q.sig"
-        " FROM unnest(%s::bigint[], %s::bytea[]) AS q(article_id, sig) WHERE f.article_id = q.article_id",
+        "INSERT INTO article_fingerprints (article_id, minhash)"
+        " SELECT * FROM unnest(%s::bigint[], %s::bytea[])"
+        " ON CONFLICT (article_id) DO UPDATE SET minhash = EXCLUDED.minhash",
         (ids, [signature_bytes(sig) for _, sig in items]),
     )

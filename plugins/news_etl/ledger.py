@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import psycopg2.errors
 from psycopg2.extensions import encodings
 from psycopg2.extras import Json
 
@@ -183,28 +184,57 @@ def record_outcomes(conn_or_cursor, run_id: int,
     try:
         if len(rows) < 50:
             _upsert_outcomes_values(cur, run_id, rows)
-        else:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS _ledger_rows (url text, outcome text,"
-                        " article_id bigint, stage text, reason text, detail text) ON COMMIT DELETE ROWS")
-            # Empty after every commit already; DELETE of an empty table costs nothing, while
-            # TRUNCATE would give the temp table new files on every batch.
-            cur.execute("DELETE FROM _ledger_rows")
-            copy_rows(cur, "_ledger_rows",
-                       ("url", "outcome", "article_id", "stage", "reason", "detail"), rows)
-            cur.execute(
-                "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"
-                " SELECT %s, url, outcome, article_id, stage, reason, detail FROM _ledger_rows"
-                " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
-                " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
-                " detail = EXCLUDED.detail, updated_at = now()", (run_id,))
-            cur.execute(
-                "INSERT INTO rejects (run_id, url, stage, reason, detail)"
-                " SELECT %s, url, coalesce(stage, 'unknown'), coalesce(reason, 'unspecified'), detail"
-                " FROM _ledger_rows WHERE outcome = 'rejected'",
-                (run_id,))
+            return
+        if not _copy_outcomes(cur, run_id, rows):
+            _upsert_outcomes_copy(cur, run_id, rows)
+        rejected = [(run_id, url, stage or "unknown", reason or "unspecified", detail)
+                    for url, outcome, _a, stage, reason, detail in rows if outcome == "rejected"]
+        if rejected:
+            copy_rows(cur, "rejects", ("run_id", "url", "stage", "reason", "detail"), rejected)
     finally:
         if cur is not conn_or_cursor:
             cur.close()
+
+
+_RUN_URL_COLUMNS = ("run_id", "url", "outcome", "article_id", "stage", "reason", "detail")
+
+
+def _copy_outcomes(cur, run_id: int, rows) -> bool:
+    """COPY outcomes of URLs the run has no row for yet straight into run_urls; False if it has.
+
+    The loader called without a discovery step (seed loads, benchmarks, tests)
+    takes this path: one write per URL instead of a staging table and a merge.
+    Whether the run already holds rows is judged by the first URL (a run records
+    all its URLs at discovery or none); a wrong guess only costs the fallback.
+    """
+    cur.execute("SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s", (run_id, rows[0][0]))
+    if cur.fetchone() is not None:
+        return False
+    cur.execute("SAVEPOINT ledger_copy")
+    try:
+        copy_rows(cur, "run_urls", _RUN_URL_COLUMNS, ((run_id, *row) for row in rows))
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
+        cur.execute("RELEASE SAVEPOINT ledger_copy")
+        return False
+    cur.execute("RELEASE SAVEPOINT ledger_copy")
+    return True
+
+
+def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:
+    """Outcomes of URLs that may have rows already (discovered): staging table and one merge."""
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS _ledger_rows (url text, outcome text,"
+                " article_id bigint, stage text, reason text, detail text) ON COMMIT DELETE ROWS")
+    # Empty after every commit already; DELETE of an empty table costs nothing, while
+    # TRUNCATE would give the temp table new files on every batch.
+    cur.execute("DELETE FROM _ledger_rows")
+    copy_rows(cur, "_ledger_rows", _RUN_URL_COLUMNS[1:], rows)
+    cur.execute(
+        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"
+        " SELECT %s, url, outcome, article_id, stage, reason, detail FROM _ledger_rows"
+        " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
+        " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
+        " detail = EXCLUDED.detail, updated_at = now()", (run_id,))
 
 
 def _upsert_outcomes_values(cur, run_id: int, rows) -> None:

@@ -84,37 +84,67 @@ def _bad_text(value: Any) -> str | None:
 _TEXT_FIELDS = ("url", "title", "body", "author", "source_key", "source_article_id", "source_name")
 
 
-def _all_good_text(values: list[Any]) -> bool:
-    """True when every value is None or a str that :func:`_bad_text` accepts (one pass for all)."""
-    texts = [v for v in values if v is not None]
-    # Joining cannot hide a lone surrogate: the encoder refuses surrogate code points
-    # in a str even when two of them stand side by side.
-    return all(type(v) is str for v in texts) and _bad_text("".join(texts)) is None
+def _clean_utf16(article: Article) -> tuple[bytes, bytes] | None:
+    """UTF-16LE of the title and body when every text field is a str PostgreSQL takes, else None.
+
+    One encoding per field does the whole check (the encoder refuses lone
+    surrogates) and is what :func:`dedup.raw_digest_utf16` hashes.
+    None means "look closer" (:func:`_text_problem`), not necessarily "bad".
+    """
+    title, body = article.title, article.body
+    others = (article.url, article.author, article.source_key, article.source_article_id, article.source_name)
+    if type(title) is not str or type(body) is not str:
+        return None
+    for value in others:
+        if type(value) is not str and value is not None:
+            return None
+    joined = "\x01".join([v for v in others if v])
+    # str.find is the fastest NUL test measured ("in" and bytes searches are 2-5x slower).
+    if body.find("\x00") >= 0 or title.find("\x00") >= 0 or joined.find("\x00") >= 0:
+        return None
+    try:
+        title16, body16 = title.encode("utf-16-le"), body.encode("utf-16-le")
+        joined.encode("utf-16-le")
+    except UnicodeEncodeError:
+        return None
+    return title16, body16
+
+
+def _text_problem(article: Article) -> Rejected | None:
+    """The first text field PostgreSQL cannot store, as a rejection, or None."""
+    for name in _TEXT_FIELDS:
+        problem = _bad_text(getattr(article, name, None))
+        if problem:
+            return Rejected("load", "invalid_utf8", f"{name}: {problem}")
+    return None
 
 
 def validate_article(article: Article, *, now: datetime | None = None,
                      settings: LoadSettings = DEFAULT_SETTINGS) -> Rejected | None:
     """The reason ``article`` cannot be loaded (a Rejected with stage "load"), or None."""
-    values = [getattr(article, name, None) for name in _TEXT_FIELDS]
-    if not _all_good_text(values):  # the field-by-field check only to name the problem
-        for name, value in zip(_TEXT_FIELDS, values, strict=True):
-            problem = _bad_text(value)
-            if problem:
-                return Rejected("load", "invalid_utf8", f"{name}: {problem}")
+    if _clean_utf16(article) is None:
+        problem = _text_problem(article)
+        if problem:
+            return problem
+    return _content_problem(article, now or datetime.now(UTC), settings)
+
+
+def _content_problem(article: Article, now: datetime, settings: LoadSettings) -> Rejected | None:
+    """What is wrong with an article whose text fields are storable, or None."""
     if not article.url:
         return Rejected("load", "no_url", "the article has no URL")
     if not article.source_key:
         return Rejected("load", "no_source", "the article names no source")
     if not (article.title or "").strip():
         return Rejected("load", "no_title", "the title is missing or blank")
-    body = (article.body or "").strip()
-    if len(body) < settings.min_body_chars:
+    body = article.body or ""
+    if len(body) < settings.min_body_chars or len(body.strip()) < settings.min_body_chars:
+        body = body.strip()
         return Rejected("load", "body_too_short",
                         f"body has {len(body)} characters, the minimum is {settings.min_body_chars}")
     published = article.published_at
     if not isinstance(published, datetime) or published.tzinfo is None:
         return Rejected("load", "bad_date", f"published_at is not an aware datetime: {published!r}")
-    now = now or datetime.now(UTC)
     if published > now + settings.future_tolerance:
         return Rejected("load", "future_date",
                         f"published_at {published.isoformat()} is more than {settings.future_tolerance} "
@@ -222,11 +252,15 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
     now = datetime.now(UTC)
     rejected: dict[int, Rejected] = {}
     for n, article in enumerate(articles):
-        problem = validate_article(article, now=now, settings=settings)
+        utf16 = _clean_utf16(article)
+        problem = _text_problem(article) if utf16 is None else None
+        problem = problem or _content_problem(article, now, settings)
         if problem is not None:
             rejected[n] = problem
-        else:
+        elif utf16 is None:  # clean after all (see _clean_utf16)
             batch.items[n] = _Item(n, article, dedup.raw_digest(article.title, article.body))
+        else:
+            batch.items[n] = _Item(n, article, dedup.raw_digest_utf16(*utf16))
     try:
         with conn.cursor() as cur:
             sources = sorted({item.article.source_key for item in batch.items.values()})
@@ -320,35 +354,53 @@ def _match_stored(cur, items: list[_Item]) -> list[int]:
     _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw"),
           ((it.index, it.article.source_key, it.article.source_article_id, it.article.url, it.raw)
            for it in items))
-    # One index lookup per key: the LIMIT keeps each LATERAL subquery a lookup (at most
-    # one row matches, the unique constraints say so). As a plain join the planner,
-    # knowing nothing of the unanalyzed temp table, hashed all of articles and
-    # article_urls every batch, a cost that grows with the store (rerun of 10,000 over
-    # 50,000 stored articles: 6,550-6,930/s against 6,270-6,620/s; a 1,000-key lookup
-    # is ~4 ms slower than the hash while the store is a few thousand articles).
+    # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
+    # row matches, the unique constraints say so); as a plain join the planner, knowing
+    # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
+    # is looked up only when the source id found nothing or an article with another
+    # canonical URL (the one-time filter skips the probe): a rerun probes articles once.
     cur.execute(
-        "SELECT k.i, 'sid', m.* FROM _load_keys k CROSS JOIN LATERAL ("
-        " SELECT a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
-        " FROM articles a LEFT JOIN article_fingerprints f ON f.article_id = a.article_id"
-        " WHERE a.source_key = k.source_key AND a.source_article_id = k.sid LIMIT 1) m"
-        " UNION ALL"
-        " SELECT k.i, 'url', m.* FROM _load_keys k CROSS JOIN LATERAL ("
-        " SELECT a.article_id, a.source_article_id, a.content_hash, f.raw_digest = k.raw"
-        " FROM article_urls u JOIN articles a ON a.article_id = u.article_id"
-        " LEFT JOIN article_fingerprints f ON f.article_id = a.article_id WHERE u.url = k.url LIMIT 1) m")
+        "SELECT k.i, s.article_id, s.source_article_id, s.content_hash, s.same_raw,"
+        " s.canonical_url = k.url, u.article_id, u.source_article_id, u.content_hash, u.same_raw,"
+        " u.source_key"
+        " FROM _load_keys k"
+        " LEFT JOIN LATERAL (SELECT a.article_id, a.source_article_id, a.content_hash,"
+        "  a.raw_digest = k.raw AS same_raw, a.canonical_url FROM articles a"
+        "  WHERE a.source_key = k.source_key AND a.source_article_id = k.sid LIMIT 1) s ON true"
+        " LEFT JOIN LATERAL (SELECT * FROM ("
+        "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw AS same_raw,"
+        "  a.source_key FROM articles a WHERE a.canonical_url = k.url"
+        "  UNION ALL"
+        "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw, a.source_key"
+        "  FROM article_urls x JOIN articles a ON a.article_id = x.article_id WHERE x.url = k.url) m"
+        "  WHERE s.article_id IS NULL OR s.canonical_url <> k.url LIMIT 1) u ON true"
+        " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL")
     by_sid: dict[int, tuple] = {}
     by_url: dict[int, tuple] = {}
-    for i, how, article_id, sid, stored_hash, same_raw in cur.fetchall():
-        (by_sid if how == "sid" else by_url)[i] = (article_id, sid, stored_hash, same_raw)
+    canonical: set[int] = set()  # items whose URL is their sid match's canonical URL
+    for row in cur.fetchall():
+        if row[1] is not None:
+            by_sid[row[0]] = row[1:5]
+            if row[5]:
+                canonical.add(row[0])
+        if row[6] is not None:
+            by_url[row[0]] = row[6:11]
     deferred: list[int] = []
     claimed: set[int] = set()
     for item in items:
         match = by_sid.get(item.index)
         url_match = by_url.get(item.index)
-        item.add_url = url_match is None
+        # A URL not stored anywhere becomes an alias of the article it resolves to.
+        item.add_url = url_match is None and item.index not in canonical
         if match is None and url_match is not None:
+            if url_match[4] != item.article.source_key:
+                item.outcome = "rejected"
+                item.reason = "identity_conflict"
+                item.detail = (f"URL {item.article.url} belongs to article {url_match[0]} of source "
+                               f"{url_match[4]!r}, not {item.article.source_key!r}")
+                continue
             if url_match[1] is None or not item.article.source_article_id:
-                match = url_match
+                match = url_match[:4]
             elif url_match[1] != item.article.source_article_id:
                 item.outcome = "rejected"
                 item.reason = "identity_conflict"
@@ -449,8 +501,9 @@ def _near_duplicates(cur, batch: _Batch, new: list[_Item]) -> None:
 def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
     if not rows:
         return
-    cur.execute("SELECT nextval(pg_get_serial_sequence('articles', 'article_id'))"
-                " FROM generate_series(1, %s)", (len(rows),))
+    # The sequence looked up once, not once per id (that lookup cost more than the ids).
+    cur.execute("SELECT nextval(q.seq) FROM generate_series(1, %s), (SELECT"
+                " pg_get_serial_sequence('articles', 'article_id')::regclass AS seq) q", (len(rows),))
     for item, (article_id,) in zip(rows, cur.fetchall(), strict=True):
         item.article_id = article_id
     cur.execute("SAVEPOINT load_copy")
@@ -471,29 +524,27 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
                 item.reason = "identity_conflict"
                 item.detail = "another article already has this source id or canonical URL"
     cur.execute("RELEASE SAVEPOINT load_copy")
-    stored = [item for item in rows if item.article_id is not None]
-    for item in stored:
-        item.add_url = True
-    _copy(cur, "article_fingerprints", ("article_id", "raw_digest", "minhash"),
-          ((it.article_id, it.raw, None if it.sig is None else dedup.signature_bytes(it.sig))
-           for it in stored))
-    band_rows = [(b, it.article_id) for it in stored if it.sig is not None
-                 for b in set(dedup.band_hashes(it.sig))]
-    if band_rows:
-        _copy(cur, "minhash_bands", ("band_hash", "article_id"), band_rows)
+    for item in rows:  # a stored article's URL is its canonical URL, not an alias
+        item.add_url = False
+    signed = [item for item in rows if item.article_id is not None and item.sig is not None]
+    if signed:
+        _copy(cur, "article_fingerprints", ("article_id", "minhash"),
+              ((it.article_id, dedup.signature_bytes(it.sig)) for it in signed))
+        _copy(cur, "minhash_bands", ("band_hash", "article_id"),
+              [(b, it.article_id) for it in signed for b in set(dedup.band_hashes(it.sig))])
 
 
 # The COPY of new articles: the text columns last, so that one line is the
 # other values followed by the text columns escaped in one pass.
-_COPY_COLUMNS = ("article_id", "source_article_id", "published_at", "content_hash", "extraction",
-                 "fetched_at", "source_key", "canonical_url", "title", "author", "body")
+_COPY_COLUMNS = ("article_id", "source_article_id", "published_at", "content_hash", "raw_digest",
+                 "extraction", "fetched_at", "source_key", "canonical_url", "title", "author", "body")
 
 
 def _row(item: _Item) -> tuple:
     """A new article's values in ``_COPY_COLUMNS`` order, for the one-by-one INSERT."""
     a = item.article
-    return (item.article_id, a.source_article_id, a.published_at, item.hash, Json(a.extraction or {}),
-            a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
+    return (item.article_id, a.source_article_id, a.published_at, item.hash, psycopg2.Binary(item.raw),
+            Json(a.extraction or {}), a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
 
 
 def _copy_line(item: _Item) -> str:
@@ -503,7 +554,8 @@ def _copy_line(item: _Item) -> str:
     # special character for the whole line instead of one per value, NULs then become tabs.
     text = ledger.escape_copy("\x00".join((a.source_key, a.url, a.title, a.author or "", a.body)))
     return (f"{item.article_id}\t{ledger.copy_value(a.source_article_id)}\t{a.published_at.isoformat()}\t"
-            f"{item.hash}\t{ledger.copy_value(a.extraction or {})}\t{ledger.copy_value(a.fetched_at)}\t"
+            f"{item.hash}\t\\\\x{item.raw.hex()}\t{ledger.copy_value(a.extraction or {})}\t"
+            f"{ledger.copy_value(a.fetched_at)}\t"
             f"{text.replace(chr(0), chr(9))}\n")
 
 
@@ -521,17 +573,15 @@ def _resolve_batch_originals(batch: _Batch, new: list[_Item]) -> None:
 
 
 def _apply_known(cur, batch: _Batch, updated: list[_Item], unchanged: list[_Item]) -> None:
-    if unchanged:
-        cur.execute("UPDATE articles SET last_seen = now() WHERE article_id = ANY(%s)",
-                    ([it.article_id for it in unchanged],))
-        stale = [it for it in unchanged if not it.same_raw]
-        if stale:
-            # Same content after normalization but other exact text: remember the new digest
-            # so the next rerun takes the fast path again.
-            cur.execute("UPDATE article_fingerprints f SET raw_digest = q.raw"
-                        " FROM unnest(%s::bigint[], %s::bytea[]) AS q(id, raw)"
-                        " WHERE f.article_id = q.id AND f.raw_digest IS DISTINCT FROM q.raw",
-                        ([it.article_id for it in stale], [psycopg2.Binary(it.raw) for it in stale]))
+    # An unchanged article is not written (the ledger records the sighting), except:
+    stale = [it for it in unchanged if not it.same_raw]
+    if stale:
+        # Same content after normalization but other exact text (or no digest yet):
+        # remember this text's digest so the next rerun takes the fast path again.
+        cur.execute("UPDATE articles a SET raw_digest = q.raw"
+                    " FROM unnest(%s::bigint[], %s::bytea[]) AS q(id, raw)"
+                    " WHERE a.article_id = q.id AND a.raw_digest IS DISTINCT FROM q.raw",
+                    ([it.article_id for it in stale], [psycopg2.Binary(it.raw) for it in stale]))
     if not updated:
         return
     ids = [it.article_id for it in updated]
@@ -549,16 +599,13 @@ def _apply_known(cur, batch: _Batch, updated: list[_Item], unchanged: list[_Item
     cur.execute(
         "UPDATE articles a SET title = u.title, published_at = u.published_at, author = u.author,"
         " body = u.body, content_hash = u.content_hash, extraction = u.extraction,"
-        " fetched_at = coalesce(u.fetched_at, a.fetched_at), updated_at = now(), last_seen = now()"
+        " fetched_at = coalesce(u.fetched_at, a.fetched_at), raw_digest = u.raw, updated_at = now()"
         " FROM _load_updates u WHERE a.article_id = u.article_id")
-    cur.execute(
-        "INSERT INTO article_fingerprints (article_id, raw_digest) SELECT article_id, raw FROM _load_updates"
-        " ON CONFLICT (article_id) DO UPDATE SET raw_digest = EXCLUDED.raw_digest")
     if batch.settings.near_duplicates:
         dedup.store_signatures(cur, [(it.article_id, dedup.signature(it.article.body)) for it in updated])
     else:  # the old signature no longer describes the text
         cur.execute("DELETE FROM minhash_bands WHERE article_id = ANY(%s)", (ids,))
-        cur.execute("UPDATE article_fingerprints SET minhash = NULL WHERE article_id = ANY(%s)", (ids,))
+        cur.execute("DELETE FROM article_fingerprints WHERE article_id = ANY(%s)", (ids,))
 
 
 def _write_urls_and_duplicates(cur, batch: _Batch, items: list[_Item]) -> None:
