@@ -401,6 +401,33 @@ def test_failed_batch_leaves_nothing_behind(conn, run):
     assert scalar(conn, "SELECT count(*) FROM article_urls") == 0
 
 
+def test_ledger_rows_need_their_run_on_every_write_path(conn, run):
+    """run_urls has no foreign key on run_id (migration 005): its triggers must refuse the same rows."""
+    import psycopg2
+
+    batch = [synthetic_article(n, chars=500) for n in range(60)]
+    load_articles(conn, batch, run_id=run)  # stored, so a second load takes the unchanged fast path
+    before = scalar(conn, "SELECT count(*) FROM run_urls")
+    for attempt in ("fast path (statement with the match)", "COPY", "upsert"):
+        ghost = run + 999
+        if attempt == "COPY":
+            batch = [synthetic_article(n, chars=500) for n in range(100, 160)]
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            if attempt == "upsert":  # many rows through the staging table and the merge
+                with conn.cursor() as cur:
+                    ledger._upsert_outcomes_copy(cur, ghost, [(a.url, "new", None, None, None, None)
+                                                              for a in batch])
+            else:
+                load_articles(conn, batch, run_id=ghost)
+        conn.rollback()
+        assert scalar(conn, "SELECT count(*) FROM run_urls") == before, attempt
+    # Deleting a run deletes its ledger, as ON DELETE CASCADE did.
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM ingest_runs WHERE run_id = %s", (run,))
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 0
+    conn.rollback()
+
+
 def test_staging_hands_articles_between_tasks(conn, run):
     good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
     good.extraction = {"title": "json-ld"}

@@ -6,7 +6,9 @@ instead of racing; locks are taken in key order, so they cannot deadlock),
 then
 
 1. ship only identities and a digest of the exact text (no bodies) and match
-   them against stored articles: a rerun of unchanged articles ends here;
+   them against stored articles; the matching statement itself writes the
+   ledger rows of unchanged articles, so a rerun of them ends here, having
+   written nothing but those rows;
 2. for the rest compute the normalized content hash: a known article whose
    hash changed is ``updated`` (old version to ``article_revisions``), a new
    article whose hash is stored is ``duplicate_exact``;
@@ -219,6 +221,7 @@ class _Item:
     same_raw: bool = False               # the stored exact text is this one
     reason: str | None = None
     detail: str | None = None
+    recorded: bool = False               # its ledger row is written already (unchanged fast path)
 
 
 @dataclass
@@ -229,6 +232,7 @@ class _Batch:
     items: dict[int, _Item] = field(default_factory=dict)
     # (url, source_key, article_id, original_article_id, kind, similarity)
     duplicates: list[tuple] = field(default_factory=list)
+    single_urls: set[str] = field(default_factory=set)  # URLs given once in the batch
 
 
 def _identity(article: Article) -> tuple:
@@ -251,6 +255,14 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
     batch = _Batch(run_id=run_id, settings=settings, near_policy=near_policy)
     now = datetime.now(UTC)
     rejected: dict[int, Rejected] = {}
+    seen_urls: set = set()
+    for article in articles:
+        url = article.url
+        if url in seen_urls:
+            batch.single_urls.discard(url)
+        else:
+            seen_urls.add(url)
+            batch.single_urls.add(url)
     for n, article in enumerate(articles):
         utf16 = _clean_utf16(article)
         problem = _text_problem(article) if utf16 is None else None
@@ -301,7 +313,7 @@ def _ledger_rows(articles, batch: _Batch, rejected: dict[int, Rejected]) -> dict
             problem = rejected[n]
             url = _printable(article.url) or f"(no url #{n})"
             rows[url] = (url, "rejected", None, problem.stage, problem.reason, _printable(problem.detail))
-        else:
+        elif not batch.items[n].recorded:
             item = batch.items[n]
             rows[article.url] = (article.url, item.outcome, item.article_id, item.reason and "load",
                                  item.reason, item.detail)
@@ -320,7 +332,7 @@ def _load_round(cur, batch: _Batch, indexes: list[int]) -> list[int]:
         else:
             seen.add(key)
             this_round.append(batch.items[n])
-    later += _match_stored(cur, this_round)
+    later += _match_stored(cur, batch, this_round)
     deferred = set(later)
     items = [item for item in this_round if item.index not in deferred]
     known = [item for item in items if item.article_id is not None and item.outcome is None]
@@ -346,48 +358,73 @@ def _load_round(cur, batch: _Batch, indexes: list[int]) -> list[int]:
     return later
 
 
-def _match_stored(cur, items: list[_Item]) -> list[int]:
-    """Find each item's stored article by identity; returns items to defer (same article twice)."""
+def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
+    """Find each item's stored article by identity; returns items to defer (same article twice).
+
+    Unchanged articles (same source id or URL, same canonical URL, same exact
+    text) are recorded in the ledger by the matching statement itself: a rerun
+    ships keys and digests, never bodies, and gets back one flag per article.
+    """
     if not items:
         return []
-    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea")
-    _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw"),
-          ((it.index, it.article.source_key, it.article.source_article_id, it.article.url, it.raw)
-           for it in items))
+    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool")
+    ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
+                      (_key_line(it, batch.single_urls) for it in items))
     # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
     # row matches, the unique constraints say so); as a plain join the planner, knowing
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
     # is looked up only when the source id found nothing or an article with another
     # canonical URL (the one-time filter skips the probe): a rerun probes articles once.
+    # Unchanged ("fast") rows of a URL given once in the batch get their ledger row here.
     cur.execute(
-        "SELECT k.i, s.article_id, s.source_article_id, s.content_hash, s.same_raw,"
-        " s.canonical_url = k.url, u.article_id, u.source_article_id, u.content_hash, u.same_raw,"
-        " u.source_key"
+        "WITH m AS MATERIALIZED (SELECT k.i, k.url, s.article_id, s.source_article_id, s.content_hash,"
+        "  s.same_raw, s.canonical_url = k.url AS canonical, u.article_id AS u_article_id,"
+        "  u.source_article_id AS u_sid, u.content_hash AS u_hash, u.same_raw AS u_same_raw,"
+        "  u.source_key AS u_source, k.single AND (s.same_raw AND s.canonical_url = k.url"
+        "  OR k.sid IS NULL AND u.same_raw AND u.source_key = k.source_key AND u.canonical) AS fast"
         " FROM _load_keys k"
         " LEFT JOIN LATERAL (SELECT a.article_id, a.source_article_id, a.content_hash,"
         "  a.raw_digest = k.raw AS same_raw, a.canonical_url FROM articles a"
         "  WHERE a.source_key = k.source_key AND a.source_article_id = k.sid LIMIT 1) s ON true"
         " LEFT JOIN LATERAL (SELECT * FROM ("
         "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw AS same_raw,"
-        "  a.source_key FROM articles a WHERE a.canonical_url = k.url"
+        "  a.source_key, true AS canonical FROM articles a WHERE a.canonical_url = k.url"
         "  UNION ALL"
-        "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw, a.source_key"
-        "  FROM article_urls x JOIN articles a ON a.article_id = x.article_id WHERE x.url = k.url) m"
+        "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw, a.source_key,"
+        "  false FROM article_urls x JOIN articles a ON a.article_id = x.article_id WHERE x.url = k.url) m"
         "  WHERE s.article_id IS NULL OR s.canonical_url <> k.url LIMIT 1) u ON true"
-        " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL")
+        " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL),"
+        " fast AS (INSERT INTO run_urls (run_id, url, outcome, article_id)"
+        "  SELECT %s, url, 'unchanged', coalesce(article_id, u_article_id) FROM m WHERE fast"
+        "  ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
+        "  article_id = EXCLUDED.article_id, stage = NULL, reason = NULL, detail = NULL, updated_at = now())"
+        " SELECT i, true, coalesce(article_id, u_article_id), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " NULL FROM m WHERE fast"
+        " UNION ALL SELECT i, false, article_id, source_article_id, content_hash, same_raw, canonical,"
+        " u_article_id, u_sid, u_hash, u_same_raw, u_source FROM m WHERE fast IS NOT TRUE",
+        (batch.run_id,))
     by_sid: dict[int, tuple] = {}
     by_url: dict[int, tuple] = {}
     canonical: set[int] = set()  # items whose URL is their sid match's canonical URL
+    items_by_index = {it.index: it for it in items}
+    fast: set[int] = set()  # articles recorded unchanged by the statement
     for row in cur.fetchall():
-        if row[1] is not None:
-            by_sid[row[0]] = row[1:5]
-            if row[5]:
+        if row[1]:
+            item = items_by_index[row[0]]
+            item.outcome, item.article_id, item.recorded = "unchanged", row[2], True
+            fast.add(row[2])
+            continue
+        if row[2] is not None:
+            by_sid[row[0]] = row[2:6]
+            if row[6]:
                 canonical.add(row[0])
-        if row[6] is not None:
-            by_url[row[0]] = row[6:11]
+        if row[7] is not None:
+            by_url[row[0]] = row[7:12]
     deferred: list[int] = []
-    claimed: set[int] = set()
+    claimed: set[int] = fast
     for item in items:
+        if item.recorded:
+            continue
         match = by_sid.get(item.index)
         url_match = by_url.get(item.index)
         # A URL not stored anywhere becomes an alias of the article it resolves to.
@@ -420,6 +457,15 @@ def _match_stored(cur, items: list[_Item]) -> list[int]:
             item.hash = stored_hash
             item.same_raw = True
     return deferred
+
+
+def _key_line(item: _Item, single_urls: set[str]) -> str:
+    """The COPY line of an item's identity keys for ``_load_keys`` (no per-value type dispatch)."""
+    a = item.article
+    escape = ledger.escape_copy
+    sid = escape(a.source_article_id) if a.source_article_id else "\\N"
+    return (f"{item.index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{item.raw.hex()}\t"
+            f"{'t' if a.url in single_urls else 'f'}\n")
 
 
 def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
