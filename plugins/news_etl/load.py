@@ -474,8 +474,10 @@ def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
         return new
     _temp(cur, "_load_hashes", "i int, h text")
     _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in new))
-    cur.execute("SELECT DISTINCT ON (q.i) q.i, a.article_id, a.source_key FROM _load_hashes q"
-                " JOIN articles a ON a.content_hash = q.h ORDER BY q.i, a.article_id")
+    # One probe of the (content_hash, article_id) index per hash (migration 005 says why).
+    cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
+                " SELECT article_id, source_key FROM articles WHERE content_hash = q.h"
+                " ORDER BY article_id LIMIT 1) a")
     stored = {i: (article_id, source_key) for i, article_id, source_key in cur.fetchall()}
     first_with_hash: dict[str, _Item] = {}
     rest = []

@@ -77,6 +77,16 @@ COMMENT ON TABLE article_urls IS
 --    that ends leaves a gap.
 ALTER TABLE articles ALTER COLUMN article_id SET CACHE 1000;
 
+-- 6. "The first stored article with this content hash" answered by one index probe.
+--    With the plain content_hash index the planner joined a batch's hashes to all of
+--    articles (a hash or merge join whose cost grows with the store: 11 ms per 1,000
+--    at 20,000 stored), and, with no statistics yet (a fresh database being
+--    backfilled), read ORDER BY article_id LIMIT 1 as a walk of the primary key
+--    (9 s per 1,000). Ordered by article_id under each hash, the index gives the
+--    answer directly with or without statistics (~4 ms per 1,000, any store size).
+DROP INDEX articles_content_hash_idx;
+CREATE INDEX articles_content_hash_idx ON articles (content_hash, article_id);
+
 -- Analysts' "when was it last seen": from the ledger, per article (refreshed with
 -- the other reporting views).
 CREATE MATERIALIZED VIEW reporting.article_sightings AS
