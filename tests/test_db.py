@@ -104,3 +104,53 @@ def test_embedded_server_is_reused_survives_restart_and_stops(tmp_path: Path) ->
     finally:
         db.stop_embedded(data)
         shutil.rmtree(data, ignore_errors=True)
+
+
+ARTICLE_CONTENT = ("SELECT md5(string_agg(concat_ws('|', article_id, source_key, source_article_id,"
+                   " canonical_url, title, published_at, body, content_hash), ',' ORDER BY article_id))"
+                   " FROM articles")
+
+
+def test_migration_005_keeps_what_was_stored(database_url: str) -> None:
+    """A database filled under migrations 001-004 keeps its articles, aliases and ledger through 005."""
+    from conftest import _server_url
+
+    with db.scratch_database(_server_url(), "news_etl_test_m005") as url:
+        conn = db.connect(url)
+        try:
+            db.migrate(conn, until="004")
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('s', 'S', 'https://s.kz/')")
+                cur.execute(
+                    "INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at,"
+                    " body, content_hash, last_seen) VALUES"
+                    " ('s', '1', 'https://s.kz/a-1/', 'Заголовок', '2024-03-01T06:00Z', 'Т.', 'h1', now()),"
+                    " ('s', '2', 'https://s.kz/a-2/', 'Другая', '2024-03-01T07:00Z', 'Ещё.', 'h2', now())")
+                cur.execute("INSERT INTO article_urls (url, article_id) VALUES ('https://s.kz/a-1/', 1),"
+                            " ('https://s.kz/news/a-1/', 1), ('https://s.kz/a-2/', 2)")
+                cur.execute("INSERT INTO article_fingerprints (article_id, raw_digest, minhash) VALUES"
+                            " (1, '\\x01', '\\x0203'), (2, '\\x04', NULL)")
+                cur.execute("INSERT INTO ingest_runs (source_key) VALUES ('s')")
+                cur.execute("INSERT INTO run_urls (run_id, url, outcome, article_id) VALUES"
+                            " (1, 'https://s.kz/a-1/', 'new', 1), (1, 'https://s.kz/a-2/', 'new', 2),"
+                            " (1, 'https://s.kz/news/a-1/', 'unchanged', 1)")
+                cur.execute(ARTICLE_CONTENT)
+                articles_before = cur.fetchone()[0]
+            conn.commit()
+
+            assert db.migrate(conn) == [f"{m.version}_{m.name}" for m in db.known_migrations()
+                                        if m.version >= "005"]
+            with conn.cursor() as cur:
+                cur.execute(ARTICLE_CONTENT)
+                assert cur.fetchone()[0] == articles_before
+                cur.execute("SELECT url, article_id FROM article_urls ORDER BY url")
+                assert cur.fetchall() == [("https://s.kz/news/a-1/", 1)]  # canonical URLs: in articles
+                cur.execute("SELECT article_id, minhash FROM article_fingerprints")
+                assert [(a, bytes(m)) for a, m in cur.fetchall()] == [(1, b"\x02\x03")]
+                cur.execute("SELECT count(*) FROM articles WHERE raw_digest IS NULL")
+                assert cur.fetchone()[0] == 2  # filled in by the loader when it next sees them
+                cur.execute("REFRESH MATERIALIZED VIEW reporting.article_sightings")
+                cur.execute("SELECT article_id, sightings FROM reporting.article_sightings ORDER BY 1")
+                assert cur.fetchall() == [(1, 2), (2, 1)]
+        finally:
+            conn.close()

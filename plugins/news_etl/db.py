@@ -156,8 +156,10 @@ def pending_migrations(conn) -> list[Migration]:
     return [m for m in known if m.version not in applied]
 
 
-def migrate(conn) -> list[str]:
+def migrate(conn, *, until: str | None = None) -> list[str]:
     """Apply pending migrations, each in its own transaction; return what was applied.
+
+    ``until`` stops after that version (tests of a later migration on data stored before it).
 
     Safe to run from several processes at once: an advisory lock serialises them.
     """
@@ -174,6 +176,8 @@ def migrate(conn) -> list[str]:
             )
         conn.commit()
         for migration in pending_migrations(conn):
+            if until is not None and migration.version > until:
+                break
             try:
                 with conn.cursor() as cur:
                     cur.execute(migration.sql)
