@@ -244,7 +244,7 @@ def test_revisions_daily(history):
 
 EXPECTED_VIEWS = {
     "articles_daily", "articles_daily_section", "ingestion_lag_daily", "run_outcomes", "rejects_daily",
-    "duplicates_by_source_pair", "top_authors", "revisions_daily", "article_sightings",
+    "duplicates_by_source_pair", "top_authors", "revisions_daily",
 }
 
 

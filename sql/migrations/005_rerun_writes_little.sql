@@ -10,8 +10,9 @@
 -- 1. When an article was seen is the ledger's business: run_urls has one row per
 --    URL and run with the article it resolved to. articles.last_seen said the same
 --    thing a second time and made every rerun rewrite every row it saw (so the
---    table never stayed byte-identical over a rerun). reporting.article_sightings
---    (below) answers "last seen" for analysts.
+--    table never stayed byte-identical over a rerun). "Last seen" is now
+--    SELECT max(r.started_at) FROM run_urls u JOIN ingest_runs r USING (run_id)
+--    WHERE u.article_id = ... (README, Database).
 ALTER TABLE articles DROP COLUMN last_seen;
 
 -- 2. The ledger is history: it keeps the article id it recorded without a foreign
@@ -86,19 +87,3 @@ ALTER TABLE articles ALTER COLUMN article_id SET CACHE 1000;
 --    answer directly with or without statistics (~4 ms per 1,000, any store size).
 DROP INDEX articles_content_hash_idx;
 CREATE INDEX articles_content_hash_idx ON articles (content_hash, article_id);
-
--- Analysts' "when was it last seen": from the ledger, per article (refreshed with
--- the other reporting views).
-CREATE MATERIALIZED VIEW reporting.article_sightings AS
-SELECT u.article_id,
-       count(*)::bigint AS sightings,
-       min(r.started_at) AS first_seen_run_at,
-       max(r.started_at) AS last_seen_run_at,
-       (array_agg(u.run_id ORDER BY r.started_at DESC))[1] AS last_run_id
-FROM run_urls u
-JOIN ingest_runs r USING (run_id)
-WHERE u.article_id IS NOT NULL AND u.outcome NOT IN ('rejected', 'failed')
-GROUP BY u.article_id;
-CREATE UNIQUE INDEX article_sightings_key ON reporting.article_sightings (article_id);
-COMMENT ON MATERIALIZED VIEW reporting.article_sightings IS
-    'One row per article seen by a run: how many URL sightings the ledger holds for it (duplicates included), and the start times of the first and last runs that saw it.';
