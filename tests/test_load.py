@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from news_etl import ledger
+from news_etl import dedup, ledger
 from news_etl.load import (
     LoadSettings,
     clear_staged,
@@ -194,6 +194,36 @@ def test_rerun_of_the_same_window_adds_nothing_and_keeps_the_checksum(conn, run)
     # Seen again: the ledger says so, row by row, not the articles table.
     assert scalar(conn, "SELECT count(DISTINCT article_id) FROM run_urls WHERE run_id = %s"
                         " AND outcome = 'unchanged'", (rerun,)) == len(batch)
+
+
+def test_rerun_without_a_digest_or_with_reformatted_text_is_unchanged_and_learns_the_digest(conn, run):
+    # A row without a digest (stored before migration 005) and one whose page now has other
+    # spacing: both unchanged by the content hash, and both take the fast path next time.
+    first = article("https://tengrinews.kz/news/park-1/", "Весенняя посадка деревьев", PARK, sid="1")
+    second = article("https://tengrinews.kz/news/bank-2/", "Нацбанк сохранил ставку", BANK, sid="2")
+    load_articles(conn, [first, second], run_id=run)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE articles SET raw_digest = NULL WHERE source_article_id = '1'")
+    conn.commit()
+    before = articles_checksum(conn)
+    respaced = article(second.url, second.title, second.body.replace(". ", ".  "), sid="2")
+    result = load_articles(conn, [first, respaced], run_id=new_run(conn))
+    assert outcomes_of(result) == ["unchanged", "unchanged"]
+    assert scalar(conn, "SELECT count(*) FROM article_revisions") == 0
+    with conn.cursor() as cur:
+        cur.execute("SELECT source_article_id, raw_digest FROM articles ORDER BY 1")
+        digests = {sid: bytes(raw) for sid, raw in cur.fetchall()}
+    assert digests == {"1": dedup.raw_digest(first.title, first.body),
+                       "2": dedup.raw_digest(respaced.title, respaced.body)}
+    assert before != articles_checksum(conn)  # the digests, and nothing else:
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM articles WHERE body IN (%s, %s)", (first.body, second.body))
+        assert cur.fetchone()[0] == 2
+    # The third time, the statement that matches them records them.
+    third = new_run(conn)
+    assert outcomes_of(load_articles(conn, [first, respaced], run_id=third)) == ["unchanged", "unchanged"]
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s AND outcome = 'unchanged'",
+                  (third,)) == 2
 
 
 def test_one_article_under_two_urls_is_one_row(conn, run):
