@@ -430,19 +430,15 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
         # A URL not stored anywhere becomes an alias of the article it resolves to.
         item.add_url = url_match is None and item.index not in canonical
         if match is None and url_match is not None:
+            owner = f"URL {item.article.url} belongs to article {url_match[0]}"
             if url_match[4] != item.article.source_key:
-                item.outcome = "rejected"
-                item.reason = "identity_conflict"
-                item.detail = (f"URL {item.article.url} belongs to article {url_match[0]} of source "
-                               f"{url_match[4]!r}, not {item.article.source_key!r}")
+                _conflict(item, f"{owner} of source {url_match[4]!r}, not {item.article.source_key!r}")
                 continue
             if url_match[1] is None or not item.article.source_article_id:
                 match = url_match[:4]
             elif url_match[1] != item.article.source_article_id:
-                item.outcome = "rejected"
-                item.reason = "identity_conflict"
-                item.detail = (f"URL {item.article.url} belongs to article {url_match[0]} with source id "
-                               f"{url_match[1]}, not {item.article.source_article_id}")
+                _conflict(item, f"{owner} with source id {url_match[1]}, "
+                                f"not {item.article.source_article_id}")
                 continue
         if match is None:
             continue
@@ -457,6 +453,10 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
             item.hash = stored_hash
             item.same_raw = True
     return deferred
+
+
+def _conflict(item: _Item, detail: str) -> None:
+    item.outcome, item.reason, item.detail = "rejected", "identity_conflict", detail
 
 
 def _key_line(item: _Item, single_urls: set[str]) -> str:
@@ -568,9 +568,8 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
                 f" VALUES ({', '.join(['%s'] * len(_COPY_COLUMNS))}) ON CONFLICT DO NOTHING"
                 " RETURNING article_id", _row(item))
             if cur.fetchone() is None:
-                item.outcome, item.article_id, item.sig = "rejected", None, None
-                item.reason = "identity_conflict"
-                item.detail = "another article already has this source id or canonical URL"
+                item.article_id, item.sig = None, None
+                _conflict(item, "another article already has this source id or canonical URL")
     cur.execute("RELEASE SAVEPOINT load_copy")
     for item in rows:  # a stored article's URL is its canonical URL, not an alias
         item.add_url = False
@@ -615,8 +614,7 @@ def _resolve_batch_originals(batch: _Batch, new: list[_Item]) -> None:
             # An earlier item skipped as a near-duplicate stands for what it repeats.
             item.original_id = original.article_id or original.original_id
         if item.outcome == "duplicate_exact" and item.original_id is None:
-            item.outcome, item.reason = "rejected", "identity_conflict"
-            item.detail = "repeats an article of this batch that could not be stored"
+            _conflict(item, "repeats an article of this batch that could not be stored")
     del new  # the items are reached through batch.items
 
 
