@@ -197,6 +197,11 @@ def record_outcomes(conn_or_cursor, run_id: int,
 
 
 _RUN_URL_COLUMNS = ("run_id", "url", "outcome", "article_id", "stage", "reason", "detail")
+# An INSERT into run_urls ends with this: the last word for a URL counts (a column
+# the INSERT does not name is set to its default, NULL, as EXCLUDED has it).
+OUTCOME_CONFLICT = (" ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
+                    " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
+                    " detail = EXCLUDED.detail, updated_at = now()")
 
 
 def _copy_outcomes(cur, run_id: int, rows) -> bool:
@@ -232,9 +237,7 @@ def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:
     cur.execute(
         "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"
         " SELECT %s, url, outcome, article_id, stage, reason, detail FROM _ledger_rows"
-        " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
-        " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
-        " detail = EXCLUDED.detail, updated_at = now()", (run_id,))
+        + OUTCOME_CONFLICT, (run_id,))
 
 
 def _upsert_outcomes_values(cur, run_id: int, rows) -> None:
@@ -242,10 +245,8 @@ def _upsert_outcomes_values(cur, run_id: int, rows) -> None:
               for url, outcome, article_id, stage, reason, detail in rows]
     args = ",".join(cur.mogrify("(%s,%s,%s,%s,%s,%s,%s)", v).decode() for v in values)
     cur.execute(
-        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail) VALUES " + args +
-        " ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
-        " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
-        " detail = EXCLUDED.detail, updated_at = now()")
+        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail) VALUES " + args
+        + OUTCOME_CONFLICT)
     rejected = [(run_id, url, stage or "unknown", reason or "unspecified", detail)
                 for url, outcome, _a, stage, reason, detail in rows if outcome == "rejected"]
     for value in rejected:

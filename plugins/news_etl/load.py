@@ -124,11 +124,19 @@ def _text_problem(article: Article) -> Rejected | None:
 def validate_article(article: Article, *, now: datetime | None = None,
                      settings: LoadSettings = DEFAULT_SETTINGS) -> Rejected | None:
     """The reason ``article`` cannot be loaded (a Rejected with stage "load"), or None."""
-    if _clean_utf16(article) is None:
-        problem = _text_problem(article)
-        if problem:
-            return problem
-    return _content_problem(article, now or datetime.now(UTC), settings)
+    return _checked(article, now or datetime.now(UTC), settings)[0]
+
+
+def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can)."""
+    utf16 = _clean_utf16(article)
+    problem = _text_problem(article) if utf16 is None else None
+    problem = problem or _content_problem(article, now, settings)
+    if problem is not None:
+        return problem, b""
+    if utf16 is None:  # clean after all (see _clean_utf16)
+        return None, dedup.raw_digest(article.title, article.body)
+    return None, dedup.raw_digest_utf16(*utf16)
 
 
 def _content_problem(article: Article, now: datetime, settings: LoadSettings) -> Rejected | None:
@@ -264,15 +272,11 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
             seen_urls.add(url)
             batch.single_urls.add(url)
     for n, article in enumerate(articles):
-        utf16 = _clean_utf16(article)
-        problem = _text_problem(article) if utf16 is None else None
-        problem = problem or _content_problem(article, now, settings)
+        problem, raw = _checked(article, now, settings)
         if problem is not None:
             rejected[n] = problem
-        elif utf16 is None:  # clean after all (see _clean_utf16)
-            batch.items[n] = _Item(n, article, dedup.raw_digest(article.title, article.body))
         else:
-            batch.items[n] = _Item(n, article, dedup.raw_digest_utf16(*utf16))
+            batch.items[n] = _Item(n, article, raw)
     try:
         with conn.cursor() as cur:
             sources = sorted({item.article.source_key for item in batch.items.values()})
@@ -396,8 +400,7 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
         " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL),"
         " fast AS (INSERT INTO run_urls (run_id, url, outcome, article_id)"
         "  SELECT %s, url, 'unchanged', coalesce(article_id, u_article_id) FROM m WHERE fast"
-        "  ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
-        "  article_id = EXCLUDED.article_id, stage = NULL, reason = NULL, detail = NULL, updated_at = now())"
+        f" {ledger.OUTCOME_CONFLICT})"
         " SELECT i, true, coalesce(article_id, u_article_id), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
         " NULL FROM m WHERE fast"
         " UNION ALL SELECT i, false, article_id, source_article_id, content_hash, same_raw, canonical,"
@@ -427,8 +430,6 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
             continue
         match = by_sid.get(item.index)
         url_match = by_url.get(item.index)
-        # A URL not stored anywhere becomes an alias of the article it resolves to.
-        item.add_url = url_match is None and item.index not in canonical
         if match is None and url_match is not None:
             owner = f"URL {item.article.url} belongs to article {url_match[0]}"
             if url_match[4] != item.article.source_key:
@@ -442,6 +443,8 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
                 continue
         if match is None:
             continue
+        # A URL not stored anywhere becomes an alias of the article it resolves to.
+        item.add_url = url_match is None and item.index not in canonical
         article_id, _sid, stored_hash, same_raw = match
         if article_id in claimed:  # two items of this round are one article: one at a time
             deferred.append(item.index)
@@ -571,8 +574,6 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
                 item.article_id, item.sig = None, None
                 _conflict(item, "another article already has this source id or canonical URL")
     cur.execute("RELEASE SAVEPOINT load_copy")
-    for item in rows:  # a stored article's URL is its canonical URL, not an alias
-        item.add_url = False
     signed = [item for item in rows if item.article_id is not None and item.sig is not None]
     if signed:
         _copy(cur, "article_fingerprints", ("article_id", "minhash"),
