@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -296,13 +297,55 @@ def storage_variants(conn, gen: Generator, count: int, has_lz4: bool) -> list[Re
             for name, rate in rates.items()]
 
 
+# --------------------------------------------------------------------------- CPU accounting
+
+class ServerCpu:
+    """CPU seconds used so far by the server process of ``conn`` (None when it is not on this machine)."""
+
+    def __init__(self, conn) -> None:
+        self.stat: Path | None = None
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid(), inet_server_addr()")
+            pid, address = cur.fetchone()
+        conn.rollback()
+        local = address is None or address.startswith(("127.", "::1"))
+        comm = Path(f"/proc/{pid}/comm")
+        if local and comm.exists() and "postgres" in comm.read_text():
+            self.stat = Path(f"/proc/{pid}/stat")
+
+    def seconds(self) -> float | None:
+        if self.stat is None:
+            return None
+        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@dataclass
+class Cpu:
+    """CPU microseconds per row on each side of the connection."""
+
+    client: float
+    server: float | None
+
+    def ceiling(self, cores: int) -> float | None:
+        """Rows/s this much CPU allows at best: the server's share runs in one backend, the
+        client's in one Python process, and both together cannot use more than ``cores``."""
+        if self.server is None:
+            return None
+        per_row = max(self.client, self.server, (self.client + self.server) / cores)
+        return 1e6 / per_row
+
+
 # --------------------------------------------------------------------------- 1. baseline: INSERT per row
 
-def insert_baseline(conn, gen: Generator, count: int) -> float:
-    """Rows per second of one INSERT per row into a copy of ``articles`` (commit per batch).
+def insert_baseline(conn, gen: Generator, count: int) -> tuple[float, Cpu]:
+    """Rows per second of one INSERT per row into a copy of ``articles`` (commit per batch), and its CPU.
 
     Content hashes are computed outside the timing: the baseline is the database work alone.
     """
+    server = ServerCpu(conn)
+    client_cpu = 0.0
+    server_start = server.seconds()
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_insert_baseline")
         cur.execute("CREATE TABLE bench_insert_baseline (LIKE articles INCLUDING ALL)")
@@ -313,14 +356,17 @@ def insert_baseline(conn, gen: Generator, count: int) -> float:
         for batch in gen.batches(0, count):
             rows = [row_of(a, dedup.content_hash(a.title, a.body)) for a in batch]
             rows = [(*r[:8], json.dumps(r[8]), r[9]) for r in rows]
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for row in rows:
                 cur.execute(sql, row)
             conn.commit()
             elapsed += time.perf_counter() - started
+            client_cpu += time.process_time() - cpu_started
+        server_end = server.seconds()  # the server did nothing else meanwhile
         cur.execute("DROP TABLE bench_insert_baseline")
         conn.commit()
-    return count / elapsed
+    server_us = None if server_end is None else (server_end - server_start) * 1e6 / count
+    return count / elapsed, Cpu(client_cpu * 1e6 / count, server_us)
 
 
 # --------------------------------------------------------------------------- 1, 2, 4: fresh process
@@ -340,22 +386,27 @@ def child_load(url: str, count: int) -> dict:
     """In a fresh process: load ``count`` new articles, then the same again; times and peak RSS."""
     gen = Generator()
     conn = db.connect(url)
+    server = ServerCpu(conn)
     rss_start = peak_rss_kb(reset=True)  # the imports' peak must not hide the loader's
     report: dict = {"count": count}
     for phase in ("new", "rerun"):
         run_id = ledger.start_run(conn, source_key="bench", kind="cli")
         conn.commit()
-        elapsed, outcomes = 0.0, {}
+        elapsed, client_cpu, outcomes = 0.0, 0.0, {}
+        server_start = server.seconds()
         for batch in gen.batches(0, count):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = load_articles(conn, batch, run_id=run_id, settings=NO_NEAR)
             elapsed += time.perf_counter() - started
+            client_cpu += time.process_time() - cpu_started
             for _url, outcome, _id in result:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        server_end = server.seconds()
+        server_us = None if server_end is None else (server_end - server_start) * 1e6 / count
         ledger.finish_run(conn, run_id)
         conn.commit()
-        report[phase] = {"seconds": elapsed, "outcomes": outcomes,
-                         "peak_rss_kb": peak_rss_kb()}
+        report[phase] = {"seconds": elapsed, "outcomes": outcomes, "peak_rss_kb": peak_rss_kb(),
+                         "client_us": client_cpu * 1e6 / count, "server_us": server_us}
     report["rss_start_kb"] = rss_start
     conn.close()
     return report
@@ -521,6 +572,34 @@ def near_duplicates(conn, gen: Generator, *, originals: int, near: int, misses: 
 
 # --------------------------------------------------------------------------- main
 
+def cpu_results(big: dict, baseline: float, baseline_cpu: Cpu, new_goal: float, rerun_goal: float
+                ) -> list[Result]:
+    """Where the loader's time goes: CPU per article on each side, and the rate that CPU allows.
+
+    The ceiling is what the loader could reach if its Python work and the
+    server's overlapped perfectly on this machine's cores; when it is below a
+    goal, no scheduling of the same work can meet that goal here.
+    """
+    cores = os.cpu_count() or 1
+    base = (f"INSERT per row: {baseline_cpu.client:.0f} us client + "
+            f"{baseline_cpu.server if baseline_cpu.server is not None else float('nan'):.0f} us server")
+    results = []
+    for phase, goal in (("new", new_goal), ("rerun", rerun_goal)):
+        cpu = Cpu(big[phase]["client_us"], big[phase]["server_us"])
+        if cpu.server is None:
+            continue
+        ceiling = cpu.ceiling(cores)
+        results.append(Result(
+            f"{phase}: CPU per article, client + server", cpu.client + cpu.server,
+            f"us ({cpu.client:.0f} us Python + {cpu.server:.0f} us PostgreSQL); {base}",
+            baseline_cpu.client + (baseline_cpu.server or 0), "INSERT per row, CPU (us/row)"))
+        results.append(Result(
+            f"{phase}: ceiling of that CPU on {cores} cores", ceiling,
+            f"articles/s with perfect overlap; the goal needs {goal * baseline:,.0f}/s"
+            f" ({goal:.2f}x the baseline)", baseline, "INSERT per row (rows/s)"))
+    return results
+
+
 def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
     gen = Generator()
     count, small = args.articles, max(LOAD_BATCH_SIZE, args.articles // 10)
@@ -539,13 +618,13 @@ def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
     # The baseline is measured before and after the loader and averaged: on a shared
     # machine one measurement alone moved 1.6x between runs of the same code.
     step = time.perf_counter()
-    before = insert_baseline(conn, gen, count)
+    before, baseline_cpu = insert_baseline(conn, gen, count)
     print(f"  INSERT baseline: {before:,.0f} rows/s ({time.perf_counter() - step:.0f} s)", flush=True)
     step = time.perf_counter()
     big = run_child(url, count)
     print(f"  loader, {count:,} new + rerun: {time.perf_counter() - step:.0f} s", flush=True)
     step = time.perf_counter()
-    after = insert_baseline(conn, gen, count)
+    after, _cpu = insert_baseline(conn, gen, count)
     baseline = (before + after) / 2
     print(f"  INSERT baseline again: {after:,.0f} rows/s ({time.perf_counter() - step:.0f} s); "
           f"mean {baseline:,.0f} rows/s", flush=True)
@@ -568,6 +647,7 @@ def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
                absolute_verdict(rerun_rate >= 100_000, ">= 100,000/s")),
         Result("rerun vs first load", rerun_rate, "articles/s", new_rate, "first load (articles/s)"),
     ]
+    results += cpu_results(big, baseline, baseline_cpu, new_goal, rerun_goal)
     empty_tables(conn)
     step = time.perf_counter()
     little = run_child(url, small)

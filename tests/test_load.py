@@ -534,3 +534,41 @@ def test_constraint_violation_in_the_batch_copy_sends_the_batch_one_by_one(conn,
         cur.execute("SELECT outcome, reason FROM run_urls WHERE run_id = %s ORDER BY url", (run,))
         # One row per URL: the URL given twice keeps its last word.
         assert cur.fetchall() == [("new", None), ("rejected", "identity_conflict")]
+
+
+def test_binary_copy_stores_each_value_as_the_database_reads_it(conn):
+    """Every Python type the loader COPYs arrives unchanged; a value of the wrong type is refused."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+    import psycopg2.errors
+
+    rows = [
+        (1, "Астана\tи «кавычки»\n\\ конец", b"\x00\xffbytes",
+         datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=UTC), date(1999, 12, 31),
+         {"body": "селекторы", "n": [1, 2.5, None]}, True, 0.875),
+        (np.int64(-2**63), "", b"", datetime(2024, 3, 1, 5, 0, tzinfo=ZoneInfo("Asia/Almaty")),
+         date(2000, 1, 1), [], False, -1e-300),
+        (None, None, None, datetime(1970, 1, 1, 0, 0, 0, 1), None, None, None, None),  # naive: UTC
+    ]
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE copied (n bigint, t text, b bytea, ts timestamptz, d date, j jsonb,"
+                    " f bool, x float8)")
+        ledger.copy_rows(cur, "copied", ("n", "t", "b", "ts", "d", "j", "f", "x"), rows)
+        cur.execute("SELECT n, t, b, ts, d, j, f, x FROM copied ORDER BY n NULLS LAST")
+        stored = [(r[0], r[1], None if r[2] is None else bytes(r[2]), *r[3:]) for r in cur.fetchall()]
+        assert stored[0][0] == -2**63 and stored[1][0] == 1
+        assert stored[1][1:] == rows[0][1:]
+        assert stored[0][1:3] == ("", b"") and stored[0][5] == [] and stored[0][6] is False
+        assert stored[0][3] == datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # Almaty was UTC+5 by then
+        assert stored[2][3] == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+        assert stored[2][1:3] == (None, None) and stored[2][4:] == (None, None, None, None)
+        cur.execute("CREATE TEMP TABLE narrow (n int)")
+        with pytest.raises(psycopg2.errors.InvalidBinaryRepresentation):
+            ledger.copy_rows(cur, "narrow", ("n",), [(1,)])  # bigint into int: refused, not cut
+    conn.rollback()
+    # Raised while the server reads the COPY: psycopg2 reports it as the COPY's failure.
+    with conn.cursor() as cur, pytest.raises(psycopg2.Error, match="no binary COPY form for object"):
+        ledger.copy_rows(cur, "articles", ("title",), [(object(),)])
+    conn.rollback()

@@ -371,9 +371,11 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     """
     if not items:
         return []
-    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool")
-    ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
-                      (_key_line(it, batch.single_urls) for it in items))
+    _temp(cur, "_load_keys", "i bigint, source_key text, sid text, url text, raw bytea, single bool")
+    single = batch.single_urls
+    _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
+          ((it.index, it.article.source_key, it.article.source_article_id or None, it.article.url, it.raw,
+            it.article.url in single) for it in items))
     # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
     # row matches, the unique constraints say so); as a plain join the planner, knowing
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
@@ -462,20 +464,11 @@ def _conflict(item: _Item, detail: str) -> None:
     item.outcome, item.reason, item.detail = "rejected", "identity_conflict", detail
 
 
-def _key_line(item: _Item, single_urls: set[str]) -> str:
-    """The COPY line of an item's identity keys for ``_load_keys`` (no per-value type dispatch)."""
-    a = item.article
-    escape = ledger.escape_copy
-    sid = escape(a.source_article_id) if a.source_article_id else "\\N"
-    return (f"{item.index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{item.raw.hex()}\t"
-            f"{'t' if a.url in single_urls else 'f'}\n")
-
-
 def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
     """Mark new items whose content hash is stored (or earlier in the batch); returns the rest."""
     if not new:
         return new
-    _temp(cur, "_load_hashes", "i int, h text")
+    _temp(cur, "_load_hashes", "i bigint, h text")
     _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in new))
     # One probe of the (content_hash, article_id) index per hash (migration 005 says why).
     cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
@@ -560,7 +553,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
     cur.execute("SAVEPOINT load_copy")
     try:
         # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
-        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, (_copy_line(item) for item in rows))
+        _copy(cur, "articles", _COPY_COLUMNS, (_values(item) for item in rows))
     except psycopg2.errors.UniqueViolation:
         # Someone stored one of these without our lock (or a URL clash across sources):
         # insert one by one and let the constraints decide.
@@ -569,7 +562,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
             cur.execute(
                 f"INSERT INTO articles ({', '.join(_COPY_COLUMNS)}) OVERRIDING SYSTEM VALUE"
                 f" VALUES ({', '.join(['%s'] * len(_COPY_COLUMNS))}) ON CONFLICT DO NOTHING"
-                " RETURNING article_id", _row(item))
+                " RETURNING article_id", _insert_values(item))
             if cur.fetchone() is None:
                 item.article_id, item.sig = None, None
                 _conflict(item, "another article already has this source id or canonical URL")
@@ -582,29 +575,21 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
               [(b, it.article_id) for it in signed for b in set(dedup.band_hashes(it.sig))])
 
 
-# The COPY of new articles: the text columns last, so that one line is the
-# other values followed by the text columns escaped in one pass.
 _COPY_COLUMNS = ("article_id", "source_article_id", "published_at", "content_hash", "raw_digest",
                  "extraction", "fetched_at", "source_key", "canonical_url", "title", "author", "body")
 
 
-def _row(item: _Item) -> tuple:
-    """A new article's values in ``_COPY_COLUMNS`` order, for the one-by-one INSERT."""
-    a = item.article
-    return (item.article_id, a.source_article_id, a.published_at, item.hash, psycopg2.Binary(item.raw),
-            Json(a.extraction or {}), a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
+def _insert_values(item: _Item) -> tuple:
+    """:func:`_values` adapted for an INSERT's parameters (bytea and jsonb need wrapping)."""
+    values = _values(item)
+    return (*values[:4], psycopg2.Binary(values[4]), Json(values[5]), *values[6:])
 
 
-def _copy_line(item: _Item) -> str:
-    """:func:`_row` as a COPY line, built without a call per value."""
+def _values(item: _Item) -> tuple:
+    """A new article's values in ``_COPY_COLUMNS`` order."""
     a = item.article
-    # validate_article made these NUL-free str: joined by NULs, escaped with one scan per
-    # special character for the whole line instead of one per value, NULs then become tabs.
-    text = ledger.escape_copy("\x00".join((a.source_key, a.url, a.title, a.author or "", a.body)))
-    return (f"{item.article_id}\t{ledger.copy_value(a.source_article_id)}\t{a.published_at.isoformat()}\t"
-            f"{item.hash}\t\\\\x{item.raw.hex()}\t{ledger.copy_value(a.extraction or {})}\t"
-            f"{ledger.copy_value(a.fetched_at)}\t"
-            f"{text.replace(chr(0), chr(9))}\n")
+    return (item.article_id, a.source_article_id, a.published_at, item.hash, item.raw, a.extraction or {},
+            a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
 
 
 def _resolve_batch_originals(batch: _Batch, new: list[_Item]) -> None:
