@@ -14,9 +14,11 @@ import pytest
 from news_etl import dedup, ledger
 from news_etl.load import (
     LoadSettings,
+    WorkAhead,
     clear_staged,
     ensure_source,
     load_articles,
+    load_batches,
     stage_articles,
     staged_articles,
 )
@@ -536,39 +538,54 @@ def test_constraint_violation_in_the_batch_copy_sends_the_batch_one_by_one(conn,
         assert cur.fetchall() == [("new", None), ("rejected", "identity_conflict")]
 
 
-def test_binary_copy_stores_each_value_as_the_database_reads_it(conn):
-    """Every Python type the loader COPYs arrives unchanged; a value of the wrong type is refused."""
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    import numpy as np
-    import psycopg2.errors
-
-    rows = [
-        (1, "Астана\tи «кавычки»\n\\ конец", b"\x00\xffbytes",
-         datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=UTC), date(1999, 12, 31),
-         {"body": "селекторы", "n": [1, 2.5, None]}, True, 0.875),
-        (np.int64(-2**63), "", b"", datetime(2024, 3, 1, 5, 0, tzinfo=ZoneInfo("Asia/Almaty")),
-         date(2000, 1, 1), [], False, -1e-300),
-        (None, None, None, datetime(1970, 1, 1, 0, 0, 0, 1), None, None, None, None),  # naive: UTC
-    ]
+def stored_rows(conn) -> list[tuple]:
+    """Every stored article's content and identity, without ids and load times."""
     with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE copied (n bigint, t text, b bytea, ts timestamptz, d date, j jsonb,"
-                    " f bool, x float8)")
-        ledger.copy_rows(cur, "copied", ("n", "t", "b", "ts", "d", "j", "f", "x"), rows)
-        cur.execute("SELECT n, t, b, ts, d, j, f, x FROM copied ORDER BY n NULLS LAST")
-        stored = [(r[0], r[1], None if r[2] is None else bytes(r[2]), *r[3:]) for r in cur.fetchall()]
-        assert stored[0][0] == -2**63 and stored[1][0] == 1
-        assert stored[1][1:] == rows[0][1:]
-        assert stored[0][1:3] == ("", b"") and stored[0][5] == [] and stored[0][6] is False
-        assert stored[0][3] == datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # Almaty was UTC+5 by then
-        assert stored[2][3] == datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
-        assert stored[2][1:3] == (None, None) and stored[2][4:] == (None, None, None, None)
-        cur.execute("CREATE TEMP TABLE narrow (n int)")
-        with pytest.raises(psycopg2.errors.InvalidBinaryRepresentation):
-            ledger.copy_rows(cur, "narrow", ("n",), [(1,)])  # bigint into int: refused, not cut
-    conn.rollback()
-    # Raised while the server reads the COPY: psycopg2 reports it as the COPY's failure.
-    with conn.cursor() as cur, pytest.raises(psycopg2.Error, match="no binary COPY form for object"):
-        ledger.copy_rows(cur, "articles", ("title",), [(object(),)])
-    conn.rollback()
+        cur.execute("SELECT source_key, source_article_id, canonical_url, title, published_at, author, body,"
+                    " content_hash, raw_digest, extraction FROM articles ORDER BY canonical_url")
+        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cur.fetchall()]
+
+
+def test_batches_loaded_with_work_ahead_end_as_batch_by_batch(conn, run):
+    """load_batches prepares each next batch during the current COPY: same outcomes, same rows."""
+    synth = [synthetic_article(n) for n in range(24)]
+    copy_of_3 = Article(**{**synth[3].__dict__, "url": "https://other.example/copy-3/", "source_key": "other",
+                           "source_article_id": None, "title": synth[3].title.upper()})
+    edit_of_5 = Article(**{**synth[5].__dict__, "body": synth[5].body + " Дополнено."})
+    later = datetime.now(UTC) + timedelta(days=9)
+    future = Article(**{**synthetic_article(90).__dict__, "published_at": later})
+    short = Article(**{**synthetic_article(91).__dict__, "body": "Коротко."})
+    broken = Article(**{**synthetic_article(92).__dict__, "body": synthetic_article(92).body + "\udc8f"})
+    batches = [synth[:10], synth[10:20] + [copy_of_3, edit_of_5], [future, short, broken] + synth[20:]]
+
+    ahead = [outcomes_of(result) for result in load_batches(conn, batches, run_id=run)]
+    rows_ahead = stored_rows(conn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, reason FROM rejects ORDER BY url")
+        rejects_ahead = cur.fetchall()
+        cur.execute("TRUNCATE articles, article_urls, article_fingerprints, minhash_bands, duplicates,"
+                    " article_revisions, run_urls, rejects CASCADE")
+    conn.commit()
+    one_by_one = [outcomes_of(load_articles(conn, batch, run_id=run)) for batch in batches]
+
+    assert ahead == one_by_one
+    assert ahead[1][-2:] == ["duplicate_exact", "updated"]
+    assert ahead[2][:3] == ["rejected"] * 3
+    assert rejects_ahead == sorted([(future.url, "future_date"), (short.url, "body_too_short"),
+                                    (broken.url, "invalid_utf8")])
+    assert stored_rows(conn) == rows_ahead and len(rows_ahead) == 24
+
+
+def test_work_ahead_is_used_only_for_the_article_it_was_done_for():
+    original = synthetic_article(1)
+    twin = Article(**original.__dict__)  # equal, but another object
+    broken = Article(**{**synthetic_article(2).__dict__, "title": "Заголовок \udc8f"})
+    ahead = WorkAhead([original, broken])
+    ahead.compute_one()
+    ahead.compute_one()
+    ahead.compute_one()  # nothing left: no error
+    digest, content_hash = ahead.get(original)
+    assert content_hash == dedup.content_hash(original.title, original.body)
+    assert digest == dedup.raw_digest(original.title, original.body)
+    assert ahead.get(twin) is None
+    assert ahead.get(broken) is None  # left for validation to reject with its reason

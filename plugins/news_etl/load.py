@@ -25,7 +25,7 @@ Uniqueness is the database's job (constraints of ``articles`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -127,8 +127,15 @@ def validate_article(article: Article, *, now: datetime | None = None,
     return _checked(article, now or datetime.now(UTC), settings)[0]
 
 
-def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
-    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can)."""
+def _checked(article: Article, now: datetime, settings: LoadSettings,
+             digest: bytes | None = None) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can).
+
+    ``digest``, when given, was computed ahead from clean text fields (:class:`WorkAhead`).
+    """
+    if digest is not None:
+        problem = _content_problem(article, now, settings)
+        return (problem, b"") if problem is not None else (None, digest)
     utf16 = _clean_utf16(article)
     problem = _text_problem(article) if utf16 is None else None
     problem = problem or _content_problem(article, now, settings)
@@ -241,6 +248,41 @@ class _Batch:
     # (url, source_key, article_id, original_article_id, kind, similarity)
     duplicates: list[tuple] = field(default_factory=list)
     single_urls: set[str] = field(default_factory=set)  # URLs given once in the batch
+    # Work on this batch done while the previous batch was being inserted, and on the
+    # next batch, which this one does while its own rows are being inserted.
+    ahead: WorkAhead = field(default_factory=lambda: WorkAhead(()))
+    upcoming: WorkAhead = field(default_factory=lambda: WorkAhead(()))
+
+    def content_hash(self, article: Article) -> str:
+        done = self.ahead.get(article)
+        return done[1] if done is not None else dedup.content_hash(article.title, article.body)
+
+
+class WorkAhead:
+    """Per-article work on a batch done before it is loaded, while the server is busy.
+
+    For each article whose text fields PostgreSQL takes: the exact-text digest
+    (what validation computes) and the content hash. Keyed by the article
+    objects themselves (the batch keeps them alive), so a result is only ever
+    used for the article it was computed from.
+    """
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self._todo = iter(articles)
+        self._done: dict[int, tuple[Article, bytes, str]] = {}
+
+    def compute_one(self) -> None:
+        """Do the work of the next article not done yet (nothing when all are)."""
+        article = next(self._todo, None)
+        utf16 = None if article is None else _clean_utf16(article)
+        if utf16 is not None:  # anything else is for validation to look at closely
+            self._done[id(article)] = (article, dedup.raw_digest_utf16(*utf16),
+                                       dedup.content_hash(article.title, article.body))
+
+    def get(self, article: Article) -> tuple[bytes, str] | None:
+        """(raw digest, content hash) of ``article`` if computed, else None."""
+        entry = self._done.get(id(article))
+        return entry[1:] if entry is not None and entry[0] is article else None
 
 
 def _identity(article: Article) -> tuple:
@@ -257,10 +299,38 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
     back on any error, so a batch is either all visible or not at all. Every
     article's URL gets its outcome in the run ledger in the same transaction.
     """
+    batch = _new_batch(run_id, near_policy, settings)
+    return _load_batch(conn, articles, batch, commit=commit)
+
+
+def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, near_policy: str = "link",
+                 settings: LoadSettings | None = None) -> Iterator[list[Outcome]]:
+    """:func:`load_articles` for each batch in turn, yielding each batch's outcomes once committed.
+
+    The loader looks one batch ahead: while the server inserts a batch's new
+    articles (the COPY streams), the Python side computes the content hashes of
+    the next batch (validation's text encoding and digest, the content hash),
+    so the two cores work at once instead of taking turns.
+    """
+    batches = iter(batches)
+    articles = next(batches, None)
+    ahead = WorkAhead(())
+    while articles is not None:
+        upcoming = next(batches, None)
+        batch = _new_batch(run_id, near_policy, settings)
+        batch.ahead, batch.upcoming = ahead, WorkAhead(upcoming or ())
+        yield _load_batch(conn, articles, batch, commit=True)
+        articles, ahead = upcoming, batch.upcoming
+
+
+def _new_batch(run_id: int, near_policy: str, settings: LoadSettings | None) -> _Batch:
     if near_policy not in NEAR_POLICIES:
         raise ValueError(f"near_policy must be one of {NEAR_POLICIES}, not {near_policy!r}")
-    settings = settings or DEFAULT_SETTINGS
-    batch = _Batch(run_id=run_id, settings=settings, near_policy=near_policy)
+    return _Batch(run_id=run_id, settings=settings or DEFAULT_SETTINGS, near_policy=near_policy)
+
+
+def _load_batch(conn, articles: Sequence[Article], batch: _Batch, *, commit: bool) -> list[Outcome]:
+    settings, run_id = batch.settings, batch.run_id
     now = datetime.now(UTC)
     rejected: dict[int, Rejected] = {}
     seen_urls: set = set()
@@ -272,7 +342,8 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
             seen_urls.add(url)
             batch.single_urls.add(url)
     for n, article in enumerate(articles):
-        problem, raw = _checked(article, now, settings)
+        done = batch.ahead.get(article)
+        problem, raw = _checked(article, now, settings, None if done is None else done[0])
         if problem is not None:
             rejected[n] = problem
         else:
@@ -343,10 +414,10 @@ def _load_round(cur, batch: _Batch, indexes: list[int]) -> list[int]:
     new = [item for item in items if item.article_id is None and item.outcome is None]
     for item in known:
         if item.hash is None:
-            item.hash = dedup.content_hash(item.article.title, item.article.body)
+            item.hash = batch.content_hash(item.article)
         item.outcome = "unchanged" if item.hash == item.stored_hash else "updated"
     for item in new:
-        item.hash = dedup.content_hash(item.article.title, item.article.body)
+        item.hash = batch.content_hash(item.article)
     new = _exact_duplicates(cur, batch, new)
     if batch.settings.near_duplicates:
         _near_duplicates(cur, batch, new)
@@ -371,11 +442,9 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     """
     if not items:
         return []
-    _temp(cur, "_load_keys", "i bigint, source_key text, sid text, url text, raw bytea, single bool")
-    single = batch.single_urls
-    _copy(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
-          ((it.index, it.article.source_key, it.article.source_article_id or None, it.article.url, it.raw,
-            it.article.url in single) for it in items))
+    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool")
+    ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
+                      (_key_line(it, batch.single_urls) for it in items))
     # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
     # row matches, the unique constraints say so); as a plain join the planner, knowing
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
@@ -464,11 +533,20 @@ def _conflict(item: _Item, detail: str) -> None:
     item.outcome, item.reason, item.detail = "rejected", "identity_conflict", detail
 
 
+def _key_line(item: _Item, single_urls: set[str]) -> str:
+    """The COPY line of an item's identity keys for ``_load_keys`` (no per-value type dispatch)."""
+    a = item.article
+    escape = ledger.escape_copy
+    sid = escape(a.source_article_id) if a.source_article_id else "\\N"
+    return (f"{item.index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{item.raw.hex()}\t"
+            f"{'t' if a.url in single_urls else 'f'}\n")
+
+
 def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
     """Mark new items whose content hash is stored (or earlier in the batch); returns the rest."""
     if not new:
         return new
-    _temp(cur, "_load_hashes", "i bigint, h text")
+    _temp(cur, "_load_hashes", "i int, h text")
     _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in new))
     # One probe of the (content_hash, article_id) index per hash (migration 005 says why).
     cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
@@ -553,7 +631,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
     cur.execute("SAVEPOINT load_copy")
     try:
         # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
-        _copy(cur, "articles", _COPY_COLUMNS, (_values(item) for item in rows))
+        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, _hashing_ahead(batch, rows))
     except psycopg2.errors.UniqueViolation:
         # Someone stored one of these without our lock (or a URL clash across sources):
         # insert one by one and let the constraints decide.
@@ -562,7 +640,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
             cur.execute(
                 f"INSERT INTO articles ({', '.join(_COPY_COLUMNS)}) OVERRIDING SYSTEM VALUE"
                 f" VALUES ({', '.join(['%s'] * len(_COPY_COLUMNS))}) ON CONFLICT DO NOTHING"
-                " RETURNING article_id", _insert_values(item))
+                " RETURNING article_id", _row(item))
             if cur.fetchone() is None:
                 item.article_id, item.sig = None, None
                 _conflict(item, "another article already has this source id or canonical URL")
@@ -575,21 +653,42 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
               [(b, it.article_id) for it in signed for b in set(dedup.band_hashes(it.sig))])
 
 
+# The COPY of new articles: the text columns last, so that one line is the
+# other values followed by the text columns escaped in one pass.
 _COPY_COLUMNS = ("article_id", "source_article_id", "published_at", "content_hash", "raw_digest",
                  "extraction", "fetched_at", "source_key", "canonical_url", "title", "author", "body")
 
 
-def _insert_values(item: _Item) -> tuple:
-    """:func:`_values` adapted for an INSERT's parameters (bytea and jsonb need wrapping)."""
-    values = _values(item)
-    return (*values[:4], psycopg2.Binary(values[4]), Json(values[5]), *values[6:])
-
-
-def _values(item: _Item) -> tuple:
-    """A new article's values in ``_COPY_COLUMNS`` order."""
+def _row(item: _Item) -> tuple:
+    """A new article's values in ``_COPY_COLUMNS`` order, for the one-by-one INSERT."""
     a = item.article
-    return (item.article_id, a.source_article_id, a.published_at, item.hash, item.raw, a.extraction or {},
-            a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
+    return (item.article_id, a.source_article_id, a.published_at, item.hash, psycopg2.Binary(item.raw),
+            Json(a.extraction or {}), a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
+
+
+def _hashing_ahead(batch: _Batch, rows: list[_Item]) -> Iterator[str]:
+    """The COPY lines of ``rows``, with one article of the next batch prepared after each.
+
+    The COPY streams (the server inserts what it has received while the next
+    lines are made), so this work uses time the Python side would otherwise
+    spend waiting for the server at the end of the COPY: a row costs the server
+    about as much as its line and that work cost Python.
+    """
+    for item in rows:
+        yield _copy_line(item)
+        batch.upcoming.compute_one()
+
+
+def _copy_line(item: _Item) -> str:
+    """:func:`_row` as a COPY line, built without a call per value."""
+    a = item.article
+    # validate_article made these NUL-free str: joined by NULs, escaped with one scan per
+    # special character for the whole line instead of one per value, NULs then become tabs.
+    text = ledger.escape_copy("\x00".join((a.source_key, a.url, a.title, a.author or "", a.body)))
+    return (f"{item.article_id}\t{ledger.copy_value(a.source_article_id)}\t{a.published_at.isoformat()}\t"
+            f"{item.hash}\t\\\\x{item.raw.hex()}\t{ledger.copy_value(a.extraction or {})}\t"
+            f"{ledger.copy_value(a.fetched_at)}\t"
+            f"{text.replace(chr(0), chr(9))}\n")
 
 
 def _resolve_batch_originals(batch: _Batch, new: list[_Item]) -> None:

@@ -21,7 +21,14 @@ from news_etl import db, ledger, rawpages
 from news_etl.discover import discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.fetch import Fetcher, StoredPages
-from news_etl.load import clear_staged, ensure_source, load_articles, stage_articles, staged_articles
+from news_etl.load import (
+    clear_staged,
+    ensure_source,
+    load_articles,
+    load_batches,
+    stage_articles,
+    staged_articles,
+)
 from news_etl.parse import parse_article
 from news_etl.sources import Source, get_source
 
@@ -161,13 +168,13 @@ def load(db_url: str, run_id: int) -> dict[str, int]:
         options = _run_options(conn, run_id)
         dry_run = bool(options["params"].get("dry_run"))
         articles = staged_articles(conn, run_id)
+        batches = [articles[at:at + LOAD_BATCH_SIZE] for at in range(0, len(articles), LOAD_BATCH_SIZE)]
         with _timed(conn, run_id, "load"):
-            for start in range(0, len(articles), LOAD_BATCH_SIZE):
-                batch = articles[start:start + LOAD_BATCH_SIZE]
-                if dry_run:
-                    outcomes = _would_load(conn, run_id, batch)
-                else:
-                    outcomes = load_articles(conn, batch, run_id=run_id)
+            if dry_run:
+                loaded = (_would_load(conn, run_id, batch) for batch in batches)
+            else:
+                loaded = load_batches(conn, batches, run_id=run_id)
+            for outcomes in loaded:
                 counts.update(outcome for _url, outcome, _id in outcomes)
         clear_staged(conn, run_id)
         conn.commit()
