@@ -25,7 +25,8 @@ Uniqueness is the database's job (constraints of ``articles`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -252,37 +253,60 @@ class _Batch:
     # next batch, which this one does while its own rows are being inserted.
     ahead: WorkAhead = field(default_factory=lambda: WorkAhead(()))
     upcoming: WorkAhead = field(default_factory=lambda: WorkAhead(()))
+    server_busy: Callable[[], object] = lambda: None  # called as the longest statement is sent
 
     def content_hash(self, article: Article) -> str:
-        done = self.ahead.get(article)
-        return done[1] if done is not None else dedup.content_hash(article.title, article.body)
+        return self.ahead.content_hash(article) or dedup.content_hash(article.title, article.body)
 
 
 class WorkAhead:
     """Per-article work on a batch done before it is loaded, while the server is busy.
 
     For each article whose text fields PostgreSQL takes: the exact-text digest
-    (what validation computes) and the content hash. Keyed by the article
-    objects themselves (the batch keeps them alive), so a result is only ever
-    used for the article it was computed from.
+    (what validation computes) and the content hash. A helper thread computes
+    the digests (every batch needs them, a rerun little else); the hashes are
+    computed inside the COPY stream of new articles (:func:`_copy_lines_ahead`),
+    as a batch of new articles needs them and a rerun does not. Results are
+    keyed by the article objects themselves (the batch keeps them alive), so one
+    is only ever used for the article it was computed from.
     """
 
     def __init__(self, articles: Sequence[Article]) -> None:
-        self._todo = iter(articles)
-        self._done: dict[int, tuple[Article, bytes, str]] = {}
+        self._articles = list(articles)
+        self._to_hash = iter(self._articles)
+        # Written by the helper thread and the main thread: single dict assignments
+        # (atomic in CPython); both computing one digest only repeats equal work.
+        self._digests: dict[int, tuple[Article, bytes | None]] = {}
+        self._hashes: dict[int, tuple[Article, str]] = {}
+
+    def compute_digests(self) -> None:
+        """The digest of every article (the helper thread's work)."""
+        for article in self._articles:
+            self._digest_of(article)
 
     def compute_one(self) -> None:
-        """Do the work of the next article not done yet (nothing when all are)."""
-        article = next(self._todo, None)
-        utf16 = None if article is None else _clean_utf16(article)
-        if utf16 is not None:  # anything else is for validation to look at closely
-            self._done[id(article)] = (article, dedup.raw_digest_utf16(*utf16),
-                                       dedup.content_hash(article.title, article.body))
+        """The content hash (and digest) of the next article not hashed yet; nothing when all are."""
+        article = next(self._to_hash, None)
+        if article is not None and self._digest_of(article) is not None:
+            self._hashes[id(article)] = (article, dedup.content_hash(article.title, article.body))
 
-    def get(self, article: Article) -> tuple[bytes, str] | None:
-        """(raw digest, content hash) of ``article`` if computed, else None."""
-        entry = self._done.get(id(article))
-        return entry[1:] if entry is not None and entry[0] is article else None
+    def _digest_of(self, article: Article) -> bytes | None:
+        entry = self._digests.get(id(article))
+        if entry is not None and entry[0] is article:
+            return entry[1]
+        utf16 = _clean_utf16(article)  # None: for validation to look at closely
+        digest = None if utf16 is None else dedup.raw_digest_utf16(*utf16)
+        self._digests[id(article)] = (article, digest)
+        return digest
+
+    def digest(self, article: Article) -> bytes | None:
+        """The raw digest computed ahead for ``article`` (clean text fields), else None."""
+        entry = self._digests.get(id(article))
+        return entry[1] if entry is not None and entry[0] is article else None
+
+    def content_hash(self, article: Article) -> str | None:
+        entry = self._hashes.get(id(article))
+        return entry[1] if entry is not None and entry[0] is article else None
 
 
 def _identity(article: Article) -> tuple:
@@ -307,20 +331,37 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
                  settings: LoadSettings | None = None) -> Iterator[list[Outcome]]:
     """:func:`load_articles` for each batch in turn, yielding each batch's outcomes once committed.
 
-    The loader looks one batch ahead: while the server inserts a batch's new
-    articles (the COPY streams), the Python side computes the content hashes of
-    the next batch (validation's text encoding and digest, the content hash),
-    so the two cores work at once instead of taking turns.
+    The loader looks one batch ahead (:class:`WorkAhead`): while the server
+    works on a batch, a helper thread computes the next batch's exact-text
+    digests, and while it inserts the batch's new articles (the COPY streams)
+    the next batch's content hashes are computed, so the two cores work at once
+    instead of taking turns.
     """
     batches = iter(batches)
     articles = next(batches, None)
     ahead = WorkAhead(())
-    while articles is not None:
-        upcoming = next(batches, None)
-        batch = _new_batch(run_id, near_policy, settings)
-        batch.ahead, batch.upcoming = ahead, WorkAhead(upcoming or ())
-        yield _load_batch(conn, articles, batch, commit=True)
-        articles, ahead = upcoming, batch.upcoming
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-ahead") as helper:
+        while articles is not None:
+            upcoming = next(batches, None)
+            batch = _new_batch(run_id, near_policy, settings)
+            batch.ahead, batch.upcoming = ahead, WorkAhead(upcoming or ())
+            started: list[Future] = []
+
+            # Started when the batch's longest statement is sent: the helper then has the
+            # GIL to itself (psycopg2 releases it while waiting), where earlier it would
+            # hold up each short round trip by up to the 5 ms switch interval.
+            def start_helper(batch: _Batch = batch, started: list[Future] = started) -> None:
+                if not started:
+                    started.append(helper.submit(batch.upcoming.compute_digests))
+
+            batch.server_busy = start_helper
+            try:
+                outcomes = _load_batch(conn, articles, batch, commit=True)
+            finally:
+                for future in started:
+                    future.result()
+            yield outcomes
+            articles, ahead = upcoming, batch.upcoming
 
 
 def _new_batch(run_id: int, near_policy: str, settings: LoadSettings | None) -> _Batch:
@@ -342,8 +383,7 @@ def _load_batch(conn, articles: Sequence[Article], batch: _Batch, *, commit: boo
             seen_urls.add(url)
             batch.single_urls.add(url)
     for n, article in enumerate(articles):
-        done = batch.ahead.get(article)
-        problem, raw = _checked(article, now, settings, None if done is None else done[0])
+        problem, raw = _checked(article, now, settings, batch.ahead.digest(article))
         if problem is not None:
             rejected[n] = problem
         else:
@@ -451,6 +491,7 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     # is looked up only when the source id found nothing or an article with another
     # canonical URL (the one-time filter skips the probe): a rerun probes articles once.
     # Unchanged ("fast") rows of a URL given once in the batch get their ledger row here.
+    batch.server_busy()
     cur.execute(
         "WITH m AS MATERIALIZED (SELECT k.i, k.url, s.article_id, s.source_article_id, s.content_hash,"
         "  s.same_raw, s.canonical_url = k.url AS canonical, u.article_id AS u_article_id,"
@@ -631,7 +672,7 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
     cur.execute("SAVEPOINT load_copy")
     try:
         # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
-        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, _hashing_ahead(batch, rows))
+        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, _copy_lines_ahead(batch, rows))
     except psycopg2.errors.UniqueViolation:
         # Someone stored one of these without our lock (or a URL clash across sources):
         # insert one by one and let the constraints decide.
@@ -666,7 +707,7 @@ def _row(item: _Item) -> tuple:
             Json(a.extraction or {}), a.fetched_at, a.source_key, a.url, a.title, a.author or "", a.body)
 
 
-def _hashing_ahead(batch: _Batch, rows: list[_Item]) -> Iterator[str]:
+def _copy_lines_ahead(batch: _Batch, rows: list[_Item]) -> Iterator[str]:
     """The COPY lines of ``rows``, with one article of the next batch prepared after each.
 
     The COPY streams (the server inserts what it has received while the next
