@@ -590,3 +590,27 @@ def test_work_ahead_is_used_only_for_the_article_it_was_done_for():
     assert ahead.digest(twin) is None and ahead.content_hash(twin) is None
     # Left for validation to reject with its reason.
     assert ahead.digest(broken) is None and ahead.content_hash(broken) is None
+
+
+def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, run):
+    """Nothing of a loaded batch stays alive through a reference cycle (memory flat over a long run)."""
+    import gc
+    import weakref
+
+    alive: list[weakref.ref] = []
+
+    def batches():
+        for k in range(4):
+            batch = [synthetic_article(n) for n in range(k * 5, k * 5 + 5)]
+            alive.append(weakref.ref(batch[0]))
+            yield batch
+
+    gc.collect()
+    gc.disable()
+    try:
+        for outcomes in load_batches(conn, batches(), run_id=run):
+            assert outcomes_of(outcomes) == ["new"] * 5
+            del outcomes
+        assert [ref() for ref in alive] == [None] * 4
+    finally:
+        gc.enable()

@@ -349,10 +349,12 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
 
             # Started when the batch's longest statement is sent: the helper then has the
             # GIL to itself (psycopg2 releases it while waiting), where earlier it would
-            # hold up each short round trip by up to the 5 ms switch interval.
-            def start_helper(batch: _Batch = batch, started: list[Future] = started) -> None:
+            # hold up each short round trip by up to the 5 ms switch interval. It must not
+            # refer to the batch: that cycle kept batches alive until a full collection
+            # (the load bench's peak memory grew with the number of batches).
+            def start_helper(work: WorkAhead = batch.upcoming, started: list[Future] = started) -> None:
                 if not started:
-                    started.append(helper.submit(batch.upcoming.compute_digests))
+                    started.append(helper.submit(work.compute_digests))
 
             batch.server_busy = start_helper
             try:
