@@ -20,6 +20,10 @@ then
 
 Uniqueness is the database's job (constraints of ``articles`` and
 ``article_urls``); the lock only avoids wasted work and conflicting updates.
+
+``load_articles`` loads one batch; ``load_batches`` (what the pipeline uses)
+loads a sequence of them, each in its own transaction, and prepares the next
+batch while the server works on the current one (:class:`WorkAhead`).
 """
 
 from __future__ import annotations
