@@ -18,6 +18,7 @@ linked, whatever the estimate's noise.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -41,26 +42,24 @@ _SCHEME = "affine32"  # 32-bit values: a stored signature is 4 bytes per permuta
 
 _ASCII_FOLD = (string.punctuation + string.whitespace).encode()
 # Non-ASCII punctuation and separators, found by their UTF-8 lead byte (a
-# memchr-fast search: most text has none, Russian news a few dozen):
+# memchr-fast test: most text has none, Russian news a few dozen):
 # U+00A0-U+00BF (NBSP « » § ° ...), U+2000-U+206F (dashes, quotes, ellipsis,
 # thin spaces), U+3000-U+303F (CJK punctuation). Bytes are used rather than a
-# regex over str because this runs on every article of every batch.
-_LEADS = (
-    (b"\xc2", lambda rest: b"\xa0" <= rest[:1] <= b"\xbf", 1),
-    (b"\xe2", lambda rest: rest[:1] == b"\x80" or (rest[:1] == b"\x81" and rest[1:2] <= b"\xaf"), 2),
-    (b"\xe3", lambda rest: rest[:1] == b"\x80", 2),
+# regex over str because this runs on every article of every batch; one
+# pattern per lead byte, because a pattern with a literal first byte is
+# searched for at memchr speed (10.8 us per Russian article against 24 us for
+# splitting at the lead bytes, and 57 us for one pattern of all three).
+_NON_ASCII_PUNCT = (
+    (b"\xc2", re.compile(rb"\xc2[\xa0-\xbf]")),
+    (b"\xe2", re.compile(rb"\xe2(?:\x80[\x80-\xbf]|\x81[\x80-\xaf])")),
+    (b"\xe3", re.compile(rb"\xe3\x80[\x80-\xbf]")),
 )
 
 
 def _drop_non_ascii_punct(data: bytes, replacement: bytes) -> bytes:
-    for lead, is_punct, tail in _LEADS:
-        if lead not in data:
-            continue
-        parts = data.split(lead)
-        out = [parts[0]]
-        for rest in parts[1:]:
-            out.append(replacement + rest[tail:] if is_punct(rest) else lead + rest)
-        data = b"".join(out)
+    for lead, punct in _NON_ASCII_PUNCT:
+        if lead in data:
+            data = punct.sub(replacement, data)
     return data
 
 
