@@ -614,3 +614,18 @@ def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, 
         assert [ref() for ref in alive] == [None] * 4
     finally:
         gc.enable()
+
+
+def test_copied_json_and_ids_arrive_as_given_whatever_came_before(conn):
+    """COPY's text of a JSON value is remembered for flat string dicts only: 1 and true stay apart."""
+    values = [{"body": "selectors", "title": "json-ld"}, {"a": 1}, {"a": True}, {"a": 1.0}, {"a": "1"},
+              {"t": "x\ty\n\\"}, {"t": "x\ty\n\\"}, {"body": "selectors", "title": "json-ld"}, [1, "x"], {}]
+    rows = [(n, value, None if n % 2 else n * 10) for n, value in enumerate(values)]
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE copied_json (n bigint, j jsonb, k bigint)")
+        ledger.copy_rows(cur, "copied_json", ("n", "j", "k"), rows)
+        cur.execute("SELECT n, j, k, jsonb_typeof(j -> 'a') FROM copied_json ORDER BY n")
+        stored = cur.fetchall()
+    conn.rollback()
+    assert [row[:3] for row in stored] == rows
+    assert [row[3] for row in stored[1:5]] == ["number", "boolean", "number", "string"]

@@ -117,8 +117,9 @@ def copy_lines(cur, table: str, columns: Sequence[str], lines: Iterable[str]) ->
 
 def copy_line(row: Sequence[Any]) -> str:
     """One row as a line of COPY's text format."""
-    # Strings are most values: escaped inline, the type dispatch only for the rest.
-    return "\t".join([escape_copy(v) if type(v) is str else copy_value(v) for v in row]) + "\n"
+    # Strings, ids and NULLs are most values: done inline, the type dispatch only for the rest.
+    return "\t".join([escape_copy(v) if type(v) is str else "\\N" if v is None else str(v) if type(v) is int
+                      else copy_value(v) for v in row]) + "\n"
 
 
 def escape_copy(value: str) -> str:
@@ -146,8 +147,25 @@ def copy_value(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return escape_copy(json.dumps(value, ensure_ascii=False))
+        return _json_text(value)
     return str(value)
+
+
+_JSON_TEXTS: dict[tuple, str] = {}
+
+
+def _json_text(value: dict | list) -> str:
+    """``value`` as escaped JSON text; flat dicts of strings (an article's extraction
+    notes, the same few for a whole source) are remembered instead of encoded per row."""
+    # Only str keys and values: with others, equal keys could stand for different JSON (1 and true).
+    strings = type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
+    key = tuple(value.items()) if strings else None
+    text = _JSON_TEXTS.get(key) if key is not None else None
+    if text is None:
+        text = escape_copy(json.dumps(value, ensure_ascii=False))
+        if key is not None and len(_JSON_TEXTS) < 1024:
+            _JSON_TEXTS[key] = text
+    return text
 
 
 def record_discovered(conn, run_id: int, urls: Iterable[str]) -> int:
