@@ -139,7 +139,9 @@ def airflow_env(database_url: str, *, home: Path | None = None, api_port: int = 
            if not k.startswith("AIRFLOW")}
     env.update({
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        # SQLite takes one writer at a time; the scheduler, the api-server and a CLI command
+        # wait up to 60 s for the lock (5 s by default: a loaded machine saw "database is locked").
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         # The library is installed in the venv; Airflow's plugin scan must not import it module by module.
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
