@@ -58,9 +58,16 @@ def replica():
 @pytest.fixture(scope="module")
 def airflow(database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-live")
-    env = al.prepare(database_url, home=home, api_port=al.free_port())
-    env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
-    env.pop("NEWS_ETL_DATABASE_URL")  # the tasks must use the news_db connection
+    # Scheduler, api-server and CLI commands write at once: Airflow's metadata in PostgreSQL
+    # (a scratch database beside the news one), where SQLite once refused the backfill command.
+    with dbmod.scratch_database(database_url, "news_etl_test_airflow_meta") as metadata_url:
+        env = al.prepare(database_url, home=home, api_port=al.free_port(), metadata_url=metadata_url)
+        env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
+        env.pop("NEWS_ETL_DATABASE_URL")  # the tasks must use the news_db connection
+        yield from _running(env, home)
+
+
+def _running(env, home):
     with al.LocalAirflow(env) as running:
         api = Api(running.base_url, al.api_password(home))
         # The dag-processor parses dags/ and serializes the DAG.

@@ -129,9 +129,15 @@ def free_port() -> int:
 
 
 def airflow_env(database_url: str, *, home: Path | None = None, api_port: int = 8080,
-                base: Mapping[str, str] | None = None,
-                extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for every ``airflow`` command of one local installation."""
+                base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None,
+                metadata_url: str | None = None) -> dict[str, str]:
+    """The environment for every ``airflow`` command of one local installation.
+
+    Airflow's own metadata goes to SQLite in ``home`` unless ``metadata_url``
+    names a PostgreSQL database: with a scheduler running beside other
+    commands, SQLite's single writer can refuse a write at once ("database is
+    locked", whatever the busy timeout), so long-running installations use one.
+    """
     home = Path(home or DEFAULT_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     (home / "plugins").mkdir(exist_ok=True)
@@ -139,9 +145,8 @@ def airflow_env(database_url: str, *, home: Path | None = None, api_port: int = 
            if not k.startswith("AIRFLOW")}
     env.update({
         "AIRFLOW_HOME": str(home),
-        # SQLite takes one writer at a time; the scheduler, the api-server and a CLI command
-        # wait up to 60 s for the lock (5 s by default: a loaded machine saw "database is locked").
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
+        # SQLite takes one writer at a time: a writer waits up to 60 s for the lock (5 s by default).
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url or f"sqlite:///{home / 'airflow.db'}?timeout=60",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         # The library is installed in the venv; Airflow's plugin scan must not import it module by module.
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
@@ -260,9 +265,10 @@ def ensure_pools(env: Mapping[str, str]) -> dict[str, int]:
     return pools()
 
 
-def prepare(database_url: str, *, home: Path | None = None, api_port: int = 8080) -> dict[str, str]:
+def prepare(database_url: str, *, home: Path | None = None, api_port: int = 8080,
+            metadata_url: str | None = None) -> dict[str, str]:
     """Environment of a ready local Airflow: metadata migrated, pools created."""
-    env = airflow_env(database_url, home=home, api_port=api_port)
+    env = airflow_env(database_url, home=home, api_port=api_port, metadata_url=metadata_url)
     migrate(env)
     ensure_pools(env)
     return env
