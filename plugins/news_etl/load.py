@@ -138,17 +138,21 @@ def _checked(article: Article, now: datetime, settings: LoadSettings,
 
     ``digest``, when given, was computed ahead from clean text fields (:class:`WorkAhead`).
     """
-    if digest is not None:
-        problem = _content_problem(article, now, settings)
-        return (problem, b"") if problem is not None else (None, digest)
+    if digest is None:
+        digest = _clean_digest(article)
+    if digest is None:
+        problem = _text_problem(article)
+        if problem is not None:
+            return problem, b""
+        digest = dedup.raw_digest(article.title, article.body)  # clean after all (see _clean_utf16)
+    problem = _content_problem(article, now, settings)
+    return (problem, b"") if problem is not None else (None, digest)
+
+
+def _clean_digest(article: Article) -> bytes | None:
+    """The raw digest when every text field is a str PostgreSQL takes, else None (look closer)."""
     utf16 = _clean_utf16(article)
-    problem = _text_problem(article) if utf16 is None else None
-    problem = problem or _content_problem(article, now, settings)
-    if problem is not None:
-        return problem, b""
-    if utf16 is None:  # clean after all (see _clean_utf16)
-        return None, dedup.raw_digest(article.title, article.body)
-    return None, dedup.raw_digest_utf16(*utf16)
+    return None if utf16 is None else dedup.raw_digest_utf16(*utf16)
 
 
 def _content_problem(article: Article, now: datetime, settings: LoadSettings) -> Rejected | None:
@@ -298,19 +302,22 @@ class WorkAhead:
         entry = self._digests.get(id(article))
         if entry is not None and entry[0] is article:
             return entry[1]
-        utf16 = _clean_utf16(article)  # None: for validation to look at closely
-        digest = None if utf16 is None else dedup.raw_digest_utf16(*utf16)
+        digest = _clean_digest(article)  # None: for validation to look at closely
         self._digests[id(article)] = (article, digest)
         return digest
 
     def digest(self, article: Article) -> bytes | None:
         """The raw digest computed ahead for ``article`` (clean text fields), else None."""
-        entry = self._digests.get(id(article))
-        return entry[1] if entry is not None and entry[0] is article else None
+        return _done_for(self._digests, article)
 
     def content_hash(self, article: Article) -> str | None:
-        entry = self._hashes.get(id(article))
-        return entry[1] if entry is not None and entry[0] is article else None
+        return _done_for(self._hashes, article)
+
+
+def _done_for(done: dict[int, tuple[Article, Any]], article: Article) -> Any:
+    """What ``done`` holds for this very article object (not another with its id), else None."""
+    entry = done.get(id(article))
+    return entry[1] if entry is not None and entry[0] is article else None
 
 
 def _identity(article: Article) -> tuple:
