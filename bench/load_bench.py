@@ -320,6 +320,11 @@ class ServerCpu:
         fields = self.stat.read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
+    def us_per_row(self, start: float | None, rows: int) -> float | None:
+        """Microseconds per row used since ``start`` (a :meth:`seconds` reading)."""
+        end = self.seconds()
+        return None if end is None or start is None else (end - start) * 1e6 / rows
+
 
 @dataclass
 class Cpu:
@@ -363,10 +368,9 @@ def insert_baseline(conn, gen: Generator, count: int) -> tuple[float, Cpu]:
             conn.commit()
             elapsed += time.perf_counter() - started
             client_cpu += time.process_time() - cpu_started
-        server_end = server.seconds()  # the server did nothing else meanwhile
+        server_us = server.us_per_row(server_start, count)  # the server did nothing else meanwhile
         cur.execute("DROP TABLE bench_insert_baseline")
         conn.commit()
-    server_us = None if server_end is None else (server_end - server_start) * 1e6 / count
     return count / elapsed, Cpu(client_cpu * 1e6 / count, server_us)
 
 
@@ -420,8 +424,7 @@ def child_load(url: str, count: int) -> dict:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
         elapsed = time.perf_counter() - started - batches.seconds
         client_cpu = time.process_time() - cpu_started - batches.cpu_seconds
-        server_end = server.seconds()
-        server_us = None if server_end is None else (server_end - server_start) * 1e6 / count
+        server_us = server.us_per_row(server_start, count)
         ledger.finish_run(conn, run_id)
         conn.commit()
         report[phase] = {"seconds": elapsed, "outcomes": outcomes, "peak_rss_kb": peak_rss_kb(),
@@ -621,7 +624,9 @@ def cpu_results(big: dict, baseline: float, baseline_cpu: Cpu, new_goal: float, 
 
 def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
     gen = Generator()
-    count, small = args.articles, max(LOAD_BATCH_SIZE, args.articles // 10)
+    # At least two batches in the small run too: from the second on, the loader holds the next
+    # batch it prepares, so one batch alone would compare a different steady state.
+    count, small = args.articles, max(2 * LOAD_BATCH_SIZE, args.articles // 10)
     settings = storage_settings(conn)
     print(f"PostgreSQL {settings['server']}; articles.body storage {settings['body_storage']}, compression "
           f"{settings['body_compression']}; articles ({settings['articles_options']}); "
