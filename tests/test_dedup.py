@@ -42,3 +42,44 @@ def test_folding_drops_exactly_ascii_punctuation_whitespace_and_three_unicode_bl
     # Word tokens split at the same characters.
     assert dedup.words("Ставка\u2014сохранена\u00abсегодня\u00bb") == [
         w.encode() for w in ("ставка", "сохранена", "сегодня")]
+
+
+def test_fold_by_table_agrees_with_the_plain_definition_on_every_bmp_character():
+    """Long texts are folded by table lookup: it must give the plain fold's bytes, or decline."""
+    import unicodedata
+
+    dropping, spacing = dedup._fold_tables()
+    declined = 0
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        text = unicodedata.normalize("NFKC", f"а{chr(code)}Б")
+        folded = text.casefold()
+        away = dedup._is_folded_away
+        expected = "".join(c for c in folded if not away(ord(c))).encode("utf-8", "surrogatepass")
+        spaced = "".join(" " if away(ord(c)) else c for c in folded)
+        expected_words = spaced.encode("utf-8", "surrogatepass").split()
+        got = dedup._fold_by_table(text, dropping, drop=True)
+        got_words = dedup._fold_by_table(text, spacing, drop=False)
+        assert (got is None) == (got_words is None), hex(code)
+        if got is None:
+            declined += 1
+            continue
+        assert got == expected, hex(code)
+        assert got_words.split() == expected_words, hex(code)
+    # Only characters whose case fold is not one BMP character (ß, ligatures, ...) are declined.
+    assert declined < 300, declined
+
+
+def test_long_texts_take_the_table_path_and_fall_back_when_it_declines():
+    body = "Нацбанк сохранил «базовую» ставку — 14,75 процента годовых.\n" * 10
+    assert dedup._fold_by_table(body, dedup._fold_tables()[0], drop=True) is not None
+    assert dedup.normalized_text(body) == ("нацбанксохранилбазовуюставку1475процентагодовых" * 10)
+    assert dedup.words(body)[:3] == [w.encode() for w in ("нацбанк", "сохранил", "базовую")]
+    # ß folds to two letters: the table declines, the plain path gives the same answer as for "ss".
+    german = "Die Straße bleibt gesperrt, teilte die Polizei mit. " * 10
+    assert dedup._fold_by_table(german, dedup._fold_tables()[0], drop=True) is None
+    assert dedup.content_hash("Titel", german) == dedup.content_hash("Titel", german.replace("ß", "ss"))
+    # A character beyond the BMP (two UTF-16 code units) also goes the plain way, unchanged.
+    emoji = body + "\U0001F600"
+    assert dedup.normalized_text(emoji) == dedup.normalized_text(body) + "\U0001F600"
