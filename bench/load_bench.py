@@ -318,23 +318,27 @@ def storage_variants(conn, gen: Generator, count: int, has_lz4: bool) -> list[Re
     variants.append(("EXTENDED + pglz (PostgreSQL default)",
                      "SET STORAGE EXTENDED, ALTER COLUMN body SET COMPRESSION pglz"))
     rows = [row_of(a, dedup.content_hash(a.title, a.body)) for b in gen.pooled_batches(0, count) for a in b]
-    rates = {}
+    rates, server_us = {}, {}
+    server = ServerCpu(conn)
     for name, alter in variants:
         with conn.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS bench_storage")
             cur.execute("CREATE TABLE bench_storage (LIKE articles INCLUDING ALL)")
             cur.execute(f"ALTER TABLE bench_storage ALTER COLUMN body {alter}")
             conn.commit()
-            started = time.perf_counter()
+            started, server_start = time.perf_counter(), server.seconds()
             for first in range(0, count, LOAD_BATCH_SIZE):
                 ledger.copy_rows(cur, "bench_storage", _COLUMNS, rows[first:first + LOAD_BATCH_SIZE])
                 conn.commit()
             rates[name] = count / (time.perf_counter() - started)
+            server_us[name] = server.us_per_row(server_start, count)
             cur.execute("DROP TABLE bench_storage")
             conn.commit()
     fastest = max(rates.values())
     unit = f"rows/s, plain COPY of {count:,} rows, a transaction per 1,000"
-    return [Result(f"COPY, body {name}", rate, unit, fastest, "fastest variant")
+    return [Result(f"COPY, body {name}", rate, unit + (
+                f"; server CPU {server_us[name]:.0f} us/row" if server_us[name] is not None else ""),
+                   fastest, "fastest variant")
             for name, rate in rates.items()]
 
 
