@@ -460,6 +460,40 @@ def test_ledger_rows_need_their_run_on_every_write_path(conn, run):
     conn.rollback()
 
 
+def test_articles_need_their_source_on_every_write_path(conn, run):
+    """articles has no foreign key on source_key (migration 007): its triggers must refuse the same rows."""
+    import psycopg2
+
+    stored = synthetic_article(1, chars=500)
+    load_articles(conn, [stored], run_id=run)
+    article_id = scalar(conn, "SELECT article_id FROM articles")
+    ghost = synthetic_article(2, chars=500, source_key="ghost")
+    columns = "source_key, canonical_url, title, published_at, body, content_hash"
+    values = (ghost.source_key, ghost.url, ghost.title, ghost.published_at, ghost.body, "h")
+    for attempt in ("INSERT", "COPY", "UPDATE"):
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            if attempt == "INSERT":
+                cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)", values)
+            elif attempt == "COPY":
+                ledger.copy_rows(cur, "articles", columns.split(", "), [values])
+            else:
+                cur.execute("UPDATE articles SET source_key = 'ghost' WHERE article_id = %s", (article_id,))
+        conn.rollback()
+    assert scalar(conn, "SELECT count(*) FROM articles WHERE source_key = 'ghost'") == 0
+    # A source its articles name can be neither deleted nor renamed; one without articles can.
+    for statement in ("DELETE FROM sources WHERE source_key = 'synth'",
+                      "UPDATE sources SET source_key = 'renamed' WHERE source_key = 'synth'"):
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            cur.execute(statement)
+        conn.rollback()
+    ensure_source(conn, "synth", "Синтетика, новое имя", "https://synth.example/")  # an update of name only
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('spare', 'Запасной', 'https://s/')")
+        cur.execute("DELETE FROM sources WHERE source_key = 'spare'")
+    conn.commit()
+    assert scalar(conn, "SELECT name FROM sources WHERE source_key = 'synth'") == "Синтетика, новое имя"
+
+
 def test_staging_hands_articles_between_tasks(conn, run):
     good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
     good.extraction = {"title": "json-ld"}
