@@ -45,7 +45,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +61,7 @@ from news_etl.pipeline import LOAD_BATCH_SIZE  # noqa: E402
 from news_etl.record import Article  # noqa: E402
 
 BODY_CHARS = 3000
+_EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
 POOL = 997  # generated texts the measures of new articles and reruns are made from
 NO_NEAR = LoadSettings(near_duplicates=False)
 # The issue's reference figures, measured on this 2-core machine when it was
@@ -181,10 +182,11 @@ class Generator:
         model = self._pool[n % POOL]
         # The number replaces as many characters, so every body has the same length.
         tag = f" Материал {n}."
-        return replace(model, title=f"{model.title} ({n})", url=f"https://bench.example/news/{n}/",
-                       body=model.body[:-len(tag)] + tag, source_article_id=str(n),
-                       published_at=datetime(2022, 1, 1, tzinfo=UTC) + timedelta(minutes=n % 1_000_000),
-                       extraction=dict(model.extraction))
+        return Article(
+            title=f"{model.title} ({n})", published_at=_EPOCH + timedelta(minutes=n % 1_000_000),
+            author=model.author, source_name=model.source_name, url=f"https://bench.example/news/{n}/",
+            body=model.body[:-len(tag)] + tag, source_key=model.source_key, source_article_id=str(n),
+            fetched_at=model.fetched_at, extraction=dict(model.extraction))
 
     def pooled_batches(self, start: int, count: int, size: int = LOAD_BATCH_SIZE) -> Iterator[list[Article]]:
         """:meth:`batches` of :meth:`pooled` articles."""
