@@ -615,15 +615,20 @@ def test_work_ahead_is_used_only_for_the_article_it_was_done_for():
     twin = Article(**original.__dict__)  # equal, but another object
     broken = Article(**{**synthetic_article(2).__dict__, "title": "Заголовок \udc8f"})
     ahead = WorkAhead([original, broken])
-    ahead.compute_digests()
-    assert ahead.content_hash(original) is None  # hashes only on demand (a rerun needs none)
+    ahead.check_all()
+    assert ahead.content_hash(0, original) is None  # hashes only on demand (a rerun needs none)
     for _ in range(3):  # the third finds nothing left
         ahead.compute_one()
-    assert ahead.content_hash(original) == dedup.content_hash(original.title, original.body)
-    assert ahead.digest(original) == dedup.raw_digest(original.title, original.body)
-    assert ahead.digest(twin) is None and ahead.content_hash(twin) is None
-    # Left for validation to reject with its reason.
-    assert ahead.digest(broken) is None and ahead.content_hash(broken) is None
+    assert ahead.content_hash(0, original) == dedup.content_hash(original.title, original.body)
+    problem, raw, key_line = ahead.checked(0)
+    assert problem is None and raw == dedup.raw_digest(original.title, original.body)
+    assert key_line.startswith(f"0\tsynth\t1\t{original.url}\t")
+    assert ahead.content_hash(0, twin) is None and not ahead.is_for([twin, broken])
+    assert ahead.is_for([original, broken])
+    # Rejected with its reason, never hashed.
+    problem, raw, key_line = ahead.checked(1)
+    assert problem.reason == "invalid_utf8" and raw == b"" and key_line == ""
+    assert ahead.content_hash(1, broken) is None
 
 
 def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, run):

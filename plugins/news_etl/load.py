@@ -132,14 +132,9 @@ def validate_article(article: Article, *, now: datetime | None = None,
     return _checked(article, now or datetime.now(UTC), settings)[0]
 
 
-def _checked(article: Article, now: datetime, settings: LoadSettings,
-             digest: bytes | None = None) -> tuple[Rejected | None, bytes]:
-    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can).
-
-    ``digest``, when given, was computed ahead from clean text fields (:class:`WorkAhead`).
-    """
-    if digest is None:
-        digest = _clean_digest(article)
+def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can)."""
+    digest = _clean_digest(article)
     if digest is None:
         problem = _text_problem(article)
         if problem is not None:
@@ -246,6 +241,7 @@ class _Item:
     reason: str | None = None
     detail: str | None = None
     recorded: bool = False               # its ledger row is written already (unchanged fast path)
+    key_line: str = ""                   # its line for the identity match (_key_line)
 
 
 @dataclass
@@ -263,61 +259,78 @@ class _Batch:
     upcoming: WorkAhead = field(default_factory=lambda: WorkAhead(()))
     server_busy: Callable[[], object] = lambda: None  # called as the longest statement is sent
 
-    def content_hash(self, article: Article) -> str:
-        return self.ahead.content_hash(article) or dedup.content_hash(article.title, article.body)
+    def content_hash(self, item: _Item) -> str:
+        return self.ahead.content_hash(item.index, item.article) or \
+            dedup.content_hash(item.article.title, item.article.body)
 
 
 class WorkAhead:
     """Per-article work on a batch done before it is loaded, while the server is busy.
 
-    For each article whose text fields PostgreSQL takes: the exact-text digest
-    (what validation computes) and the content hash. A helper thread computes
-    the digests (every batch needs them, a rerun little else); the hashes are
+    For each article, by its position in the batch: validation (why it cannot
+    be loaded, or its exact-text digest) and its line for the identity match
+    (``_key_line``); then, for articles that can be loaded, the content hash.
+    A helper thread validates the next batch while the server matches the
+    current one (every batch needs it, a rerun little else); the hashes are
     computed inside the COPY stream of new articles (:func:`_copy_lines_ahead`),
-    as a batch of new articles needs them and a rerun does not. Results are
-    keyed by the article objects themselves (the batch keeps them alive), so one
-    is only ever used for the article it was computed from.
+    as a batch of new articles needs them and a rerun does not. Whatever was
+    not done ahead is done when asked for, so a batch loaded without look-ahead
+    takes the same code path. Results are kept with the article object they
+    were computed from and only ever used for that object.
     """
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: Sequence[Article], now: datetime | None = None,
+                 settings: LoadSettings = DEFAULT_SETTINGS) -> None:
         self._articles = list(articles)
-        self._to_hash = iter(self._articles)
-        # Written by the helper thread and the main thread: single dict assignments
-        # (atomic in CPython); both computing one digest only repeats equal work.
-        self._digests: dict[int, tuple[Article, bytes | None]] = {}
-        self._hashes: dict[int, tuple[Article, str]] = {}
+        self._now = now or datetime.now(UTC)  # "the future" of the date check: when the batch was read
+        self._settings = settings
+        self.single_urls = _single_urls(self._articles)
+        # Written by the helper thread and the main thread: single list and dict assignments
+        # (atomic in CPython); both computing one entry only repeats equal work.
+        self._checked: list[tuple[Rejected | None, bytes, str] | None] = [None] * len(self._articles)
+        self._hashes: dict[int, str] = {}
+        self._to_hash = iter(range(len(self._articles)))
 
-    def compute_digests(self) -> None:
-        """The digest of every article (the helper thread's work)."""
-        for article in self._articles:
-            self._digest_of(article)
+    def is_for(self, articles: Sequence[Article]) -> bool:
+        return len(articles) == len(self._articles) and all(
+            a is b for a, b in zip(articles, self._articles, strict=True))
+
+    def check_all(self) -> None:
+        """Validate every article (the helper thread's work)."""
+        for n in range(len(self._articles)):
+            self.checked(n)
+
+    def checked(self, n: int) -> tuple[Rejected | None, bytes, str]:
+        """(why article ``n`` cannot be loaded or None, its raw digest, its identity key line)."""
+        done = self._checked[n]
+        if done is None:
+            article = self._articles[n]
+            problem, raw = _checked(article, self._now, self._settings)
+            line = "" if problem else _key_line(n, article, raw, article.url in self.single_urls)
+            done = self._checked[n] = (problem, raw, line)
+        return done
 
     def compute_one(self) -> None:
-        """The content hash (and digest) of the next article not hashed yet; nothing when all are."""
-        article = next(self._to_hash, None)
-        if article is not None and self._digest_of(article) is not None:
-            self._hashes[id(article)] = (article, dedup.content_hash(article.title, article.body))
+        """The content hash of the next loadable article not hashed yet; nothing when all are."""
+        n = next(self._to_hash, None)
+        if n is not None and self.checked(n)[0] is None:
+            article = self._articles[n]
+            self._hashes[n] = dedup.content_hash(article.title, article.body)
 
-    def _digest_of(self, article: Article) -> bytes | None:
-        entry = self._digests.get(id(article))
-        if entry is not None and entry[0] is article:
-            return entry[1]
-        digest = _clean_digest(article)  # None: for validation to look at closely
-        self._digests[id(article)] = (article, digest)
-        return digest
-
-    def digest(self, article: Article) -> bytes | None:
-        """The raw digest computed ahead for ``article`` (clean text fields), else None."""
-        return _done_for(self._digests, article)
-
-    def content_hash(self, article: Article) -> str | None:
-        return _done_for(self._hashes, article)
+    def content_hash(self, n: int, article: Article) -> str | None:
+        """The content hash computed ahead for article ``n`` if it is this very ``article``."""
+        if n < len(self._articles) and self._articles[n] is article:
+            return self._hashes.get(n)
+        return None
 
 
-def _done_for(done: dict[int, tuple[Article, Any]], article: Article) -> Any:
-    """What ``done`` holds for this very article object (not another with its id), else None."""
-    entry = done.get(id(article))
-    return entry[1] if entry is not None and entry[0] is article else None
+def _single_urls(articles: Sequence[Article]) -> set[str]:
+    """The URLs given only once in ``articles``."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for article in articles:
+        (twice if article.url in seen else seen).add(article.url)
+    return seen - twice
 
 
 def _identity(article: Article) -> tuple:
@@ -355,7 +368,7 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
         while articles is not None:
             upcoming = next(batches, None)
             batch = _new_batch(run_id, near_policy, settings)
-            batch.ahead, batch.upcoming = ahead, WorkAhead(upcoming or ())
+            batch.ahead, batch.upcoming = ahead, WorkAhead(upcoming or (), settings=batch.settings)
             started: list[Future] = []
 
             # Started when the batch's longest statement is sent: the helper then has the
@@ -365,7 +378,7 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
             # (the load bench's peak memory grew with the number of batches).
             def start_helper(work: WorkAhead = batch.upcoming, started: list[Future] = started) -> None:
                 if not started:
-                    started.append(helper.submit(work.compute_digests))
+                    started.append(helper.submit(work.check_all))
 
             batch.server_busy = start_helper
             try:
@@ -384,23 +397,18 @@ def _new_batch(run_id: int, near_policy: str, settings: LoadSettings | None) -> 
 
 
 def _load_batch(conn, articles: Sequence[Article], batch: _Batch, *, commit: bool) -> list[Outcome]:
-    settings, run_id = batch.settings, batch.run_id
-    now = datetime.now(UTC)
+    run_id = batch.run_id
+    if not batch.ahead.is_for(articles):  # no look-ahead: the same work, done now
+        batch.ahead = WorkAhead(articles, settings=batch.settings)
+    ahead = batch.ahead
+    batch.single_urls = ahead.single_urls
     rejected: dict[int, Rejected] = {}
-    seen_urls: set = set()
-    for article in articles:
-        url = article.url
-        if url in seen_urls:
-            batch.single_urls.discard(url)
-        else:
-            seen_urls.add(url)
-            batch.single_urls.add(url)
     for n, article in enumerate(articles):
-        problem, raw = _checked(article, now, settings, batch.ahead.digest(article))
+        problem, raw, key_line = ahead.checked(n)
         if problem is not None:
             rejected[n] = problem
         else:
-            batch.items[n] = _Item(n, article, raw)
+            batch.items[n] = _Item(n, article, raw, key_line=key_line)
     try:
         with conn.cursor() as cur:
             sources = sorted({item.article.source_key for item in batch.items.values()})
@@ -467,10 +475,10 @@ def _load_round(cur, batch: _Batch, indexes: list[int]) -> list[int]:
     new = [item for item in items if item.article_id is None and item.outcome is None]
     for item in known:
         if item.hash is None:
-            item.hash = batch.content_hash(item.article)
+            item.hash = batch.content_hash(item)
         item.outcome = "unchanged" if item.hash == item.stored_hash else "updated"
     for item in new:
-        item.hash = batch.content_hash(item.article)
+        item.hash = batch.content_hash(item)
     new = _exact_duplicates(cur, batch, new)
     if batch.settings.near_duplicates:
         _near_duplicates(cur, batch, new)
@@ -497,7 +505,7 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
         return []
     _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool")
     ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
-                      (_key_line(it, batch.single_urls) for it in items))
+                      (it.key_line for it in items))
     # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
     # row matches, the unique constraints say so); as a plain join the planner, knowing
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
@@ -587,13 +595,12 @@ def _conflict(item: _Item, detail: str) -> None:
     item.outcome, item.reason, item.detail = "rejected", "identity_conflict", detail
 
 
-def _key_line(item: _Item, single_urls: set[str]) -> str:
-    """The COPY line of an item's identity keys for ``_load_keys`` (no per-value type dispatch)."""
-    a = item.article
+def _key_line(index: int, a: Article, raw: bytes, single: bool) -> str:
+    """The COPY line of an article's identity keys for ``_load_keys`` (no per-value type dispatch)."""
     escape = ledger.escape_copy
     sid = escape(a.source_article_id) if a.source_article_id else "\\N"
-    return (f"{item.index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{item.raw.hex()}\t"
-            f"{'t' if a.url in single_urls else 'f'}\n")
+    return (f"{index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{raw.hex()}\t"
+            f"{'t' if single else 'f'}\n")
 
 
 def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
