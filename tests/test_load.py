@@ -590,7 +590,9 @@ def test_batches_loaded_with_work_ahead_end_as_batch_by_batch(conn, run):
     future = Article(**{**synthetic_article(90).__dict__, "published_at": later})
     short = Article(**{**synthetic_article(91).__dict__, "body": "Коротко."})
     broken = Article(**{**synthetic_article(92).__dict__, "body": synthetic_article(92).body + "\udc8f"})
-    batches = [synth[:10], synth[10:20] + [copy_of_3, edit_of_5], [future, short, broken] + synth[20:]]
+    edit_of_20 = Article(**{**synth[20].__dict__, "body": synth[20].body + " Обновлено."})  # same URL twice
+    batches = [synth[:10], synth[10:20] + [copy_of_3, edit_of_5],
+               [future, short, broken] + synth[20:] + [edit_of_20]]
 
     ahead = [outcomes_of(result) for result in load_batches(conn, batches, run_id=run)]
     rows_ahead = stored_rows(conn)
@@ -605,9 +607,85 @@ def test_batches_loaded_with_work_ahead_end_as_batch_by_batch(conn, run):
     assert ahead == one_by_one
     assert ahead[1][-2:] == ["duplicate_exact", "updated"]
     assert ahead[2][:3] == ["rejected"] * 3
+    assert ahead[2][3] == "new" and ahead[2][-1] == "updated"
     assert rejects_ahead == sorted([(future.url, "future_date"), (short.url, "body_too_short"),
                                     (broken.url, "invalid_utf8")])
     assert stored_rows(conn) == rows_ahead and len(rows_ahead) == 24
+
+
+def test_look_ahead_is_done_by_the_helper_while_the_previous_batch_loads(conn, run, monkeypatch):
+    """Each next batch is validated by the helper thread and hashed during the previous batch's COPY."""
+    import threading
+
+    from news_etl import load
+
+    validated_by: dict[str, set[str]] = {}
+    hashed: list[str] = []
+    real_checked, real_hash = load._checked, dedup.content_hash
+
+    def checked(article, settings):
+        validated_by.setdefault(article.url, set()).add(threading.current_thread().name)
+        return real_checked(article, settings)
+
+    def content_hash(title, body):
+        hashed.append(title)
+        return real_hash(title, body)
+
+    monkeypatch.setattr(load, "_checked", checked)
+    monkeypatch.setattr(dedup, "content_hash", content_hash)
+    batches = [[synthetic_article(n) for n in range(k * 8, k * 8 + 8)] for k in range(3)]
+    for k, outcomes in enumerate(load_batches(conn, batches, run_id=run)):
+        assert outcomes_of(outcomes) == ["new"] * 8
+        if k + 1 < len(batches):  # the next batch is hashed already, before it is loaded
+            assert {a.title for a in batches[k + 1]} <= set(hashed)
+    for k, batch in enumerate(batches):
+        threads = {name for a in batch for name in validated_by[a.url]}
+        if k == 0:
+            assert threads == {threading.main_thread().name}
+        else:
+            assert all(name.startswith("load-ahead") for name in threads), threads
+    assert sorted(hashed) == sorted(a.title for batch in batches for a in batch)  # each once
+
+
+def test_an_error_in_the_look_ahead_comes_after_the_committed_batch_outcomes(conn, run, monkeypatch):
+    """A failure while preparing the next batch neither hides nor loses the batch already committed."""
+    from news_etl import load
+
+    first = [synthetic_article(n) for n in range(4)]
+    poisoned = synthetic_article(99)
+    real_checked = load._checked
+
+    def checked(article, settings):
+        if article is poisoned:
+            raise RuntimeError("validator bug")
+        return real_checked(article, settings)
+
+    monkeypatch.setattr(load, "_checked", checked)
+    received = []
+    with pytest.raises(RuntimeError, match="validator bug"):
+        for outcomes in load_batches(conn, [first, [poisoned]], run_id=run):
+            received.append(outcomes_of(outcomes))
+    assert received == [["new"] * 4]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 4
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 4
+
+
+def test_look_ahead_measures_the_future_from_when_a_batch_is_loaded(conn, run):
+    """A date just inside the tolerance when the batch is loaded is accepted, however early it was read."""
+    import time
+
+    settings = LoadSettings(future_tolerance=timedelta(seconds=2))
+    first = [synthetic_article(n) for n in range(3)]
+    # Beyond the tolerance while the first batch loads, inside it 1.5 s later when it is loaded.
+    edge = Article(**{**synthetic_article(50).__dict__,
+                      "published_at": datetime.now(UTC) + timedelta(seconds=2.8)})
+    too_far = Article(**{**synthetic_article(51).__dict__,
+                         "published_at": datetime.now(UTC) + timedelta(seconds=60)})
+    results = []
+    for outcomes in load_batches(conn, [first, [edge, too_far]], run_id=run, settings=settings):
+        results.append(outcomes_of(outcomes))
+        time.sleep(1.5)
+    assert results == [["new"] * 3, ["new", "rejected"]]
 
 
 def test_work_ahead_is_used_only_for_the_article_it_was_done_for():

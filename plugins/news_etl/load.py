@@ -129,18 +129,22 @@ def _text_problem(article: Article) -> Rejected | None:
 def validate_article(article: Article, *, now: datetime | None = None,
                      settings: LoadSettings = DEFAULT_SETTINGS) -> Rejected | None:
     """The reason ``article`` cannot be loaded (a Rejected with stage "load"), or None."""
-    return _checked(article, now or datetime.now(UTC), settings)[0]
+    return _checked(article, settings)[0] or _future_problem(article, now or datetime.now(UTC), settings)
 
 
-def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
-    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can)."""
+def _checked(article: Article, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can).
+
+    Everything but the date's distance from now (:func:`_future_problem`), which
+    is checked when the batch is loaded: this may run a batch ahead.
+    """
     digest = _clean_digest(article)
     if digest is None:
         problem = _text_problem(article)
         if problem is not None:
             return problem, b""
         digest = dedup.raw_digest(article.title, article.body)  # clean after all (see _clean_utf16)
-    problem = _content_problem(article, now, settings)
+    problem = _content_problem(article, settings)
     return (problem, b"") if problem is not None else (None, digest)
 
 
@@ -150,7 +154,7 @@ def _clean_digest(article: Article) -> bytes | None:
     return None if utf16 is None else dedup.raw_digest_utf16(*utf16)
 
 
-def _content_problem(article: Article, now: datetime, settings: LoadSettings) -> Rejected | None:
+def _content_problem(article: Article, settings: LoadSettings) -> Rejected | None:
     """What is wrong with an article whose text fields are storable, or None."""
     if not article.url:
         return Rejected("load", "no_url", "the article has no URL")
@@ -166,6 +170,12 @@ def _content_problem(article: Article, now: datetime, settings: LoadSettings) ->
     published = article.published_at
     if not isinstance(published, datetime) or published.tzinfo is None:
         return Rejected("load", "bad_date", f"published_at is not an aware datetime: {published!r}")
+    return None
+
+
+def _future_problem(article: Article, now: datetime, settings: LoadSettings) -> Rejected | None:
+    """A rejection when a valid article's published_at is too far ahead of ``now``, else None."""
+    published = article.published_at
     if published > now + settings.future_tolerance:
         return Rejected("load", "future_date",
                         f"published_at {published.isoformat()} is more than {settings.future_tolerance} "
@@ -268,7 +278,8 @@ class WorkAhead:
     """Per-article work on a batch done before it is loaded, while the server is busy.
 
     For each article, by its position in the batch: validation (why it cannot
-    be loaded, or its exact-text digest) and its line for the identity match
+    be loaded, or its exact-text digest; all but the date's distance from now,
+    checked at load time) and its line for the identity match
     (``_key_line``); then, for articles that can be loaded, the content hash.
     A helper thread validates the next batch while the server matches the
     current one (every batch needs it, a rerun little else); the hashes are
@@ -279,10 +290,8 @@ class WorkAhead:
     were computed from and only ever used for that object.
     """
 
-    def __init__(self, articles: Sequence[Article], now: datetime | None = None,
-                 settings: LoadSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(self, articles: Sequence[Article], settings: LoadSettings = DEFAULT_SETTINGS) -> None:
         self._articles = list(articles)
-        self._now = now or datetime.now(UTC)  # "the future" of the date check: when the batch was read
         self._settings = settings
         self.single_urls = _single_urls(self._articles)
         # Written by the helper thread and the main thread: single list and dict assignments
@@ -305,7 +314,7 @@ class WorkAhead:
         done = self._checked[n]
         if done is None:
             article = self._articles[n]
-            problem, raw = _checked(article, self._now, self._settings)
+            problem, raw = _checked(article, self._settings)
             line = "" if problem else _key_line(n, article, raw, article.url in self.single_urls)
             done = self._checked[n] = (problem, raw, line)
         return done
@@ -381,12 +390,11 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
                     started.append(helper.submit(work.check_all))
 
             batch.server_busy = start_helper
-            try:
-                outcomes = _load_batch(conn, articles, batch, commit=True)
-            finally:
-                for future in started:
-                    future.result()
-            yield outcomes
+            # Committed: its outcomes go out before anything of the next batch can fail.
+            # (When the load fails, its error goes up; the pool's exit waits for the helper.)
+            yield _load_batch(conn, articles, batch, commit=True)
+            for future in started:
+                future.result()  # an error of the helper is one of the next batch's
             articles, ahead = upcoming, batch.upcoming
 
 
@@ -403,8 +411,10 @@ def _load_batch(conn, articles: Sequence[Article], batch: _Batch, *, commit: boo
     ahead = batch.ahead
     batch.single_urls = ahead.single_urls
     rejected: dict[int, Rejected] = {}
+    now = datetime.now(UTC)  # "the future" is measured from when the batch is loaded, not read
     for n, article in enumerate(articles):
         problem, raw, key_line = ahead.checked(n)
+        problem = problem or _future_problem(article, now, batch.settings)
         if problem is not None:
             rejected[n] = problem
         else:
@@ -737,9 +747,14 @@ def _copy_lines_ahead(batch: _Batch, rows: list[_Item]) -> Iterator[str]:
     spend waiting for the server at the end of the COPY: a row costs the server
     about as much as its line and that work cost Python.
     """
+    prepare = True
     for item in rows:
         yield _copy_line(item)
-        batch.upcoming.compute_one()
+        if prepare:
+            try:
+                batch.upcoming.compute_one()
+            except Exception:  # not this batch's error: the next batch meets it when it is loaded
+                prepare = False
 
 
 def _copy_line(item: _Item) -> str:
