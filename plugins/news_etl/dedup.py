@@ -116,6 +116,11 @@ def _fold(text: str) -> bytes:
         folded = _fold_by_table(normalized, _fold_tables()[0], drop=True)
         if folded is not None:
             return folded
+    return _fold_plain(normalized)
+
+
+def _fold_plain(normalized: str) -> bytes:
+    """:func:`_fold` of an NFKC text by str and bytes methods: the definition the table must match."""
     data = normalized.casefold().encode("utf-8", "surrogatepass").translate(None, _ASCII_FOLD)
     return _drop_non_ascii_punct(data, b"")
 
@@ -162,6 +167,11 @@ def words(text: str) -> list[bytes]:
         spaced = _fold_by_table(normalized, _fold_tables()[1], drop=False)
         if spaced is not None:
             return spaced.split()
+    return _words_plain(normalized)
+
+
+def _words_plain(normalized: str) -> list[bytes]:
+    """:func:`words` of an NFKC text by str and bytes methods: the definition the table must match."""
     data = normalized.casefold().encode("utf-8", "surrogatepass")
     return _drop_non_ascii_punct(data.translate(_SPACE_TABLE), b" ").split()
 
