@@ -494,6 +494,65 @@ def test_articles_need_their_source_on_every_write_path(conn, run):
     assert scalar(conn, "SELECT name FROM sources WHERE source_key = 'synth'") == "Синтетика, новое имя"
 
 
+def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_url):
+    """Migration 008: the triggers of 005 and 007 against snapshots, TRUNCATE and a writer's privileges."""
+    import psycopg2
+    from news_etl import db as dbmod
+
+    columns = "source_key, canonical_url, title, published_at, body, content_hash"
+    spare = synthetic_article(7, chars=500, source_key="spare")
+    values = (spare.source_key, spare.url, spare.title, spare.published_at, spare.body, "h")
+    load_articles(conn, [synthetic_article(1, chars=500)], run_id=run)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('spare', 'Запасной', 'https://s/')")
+    conn.commit()
+
+    # A REPEATABLE READ transaction would not see an article committed after its snapshot.
+    other = dbmod.connect(db_url)
+    try:
+        other.set_session(isolation_level="REPEATABLE READ")
+        with other.cursor() as cur:
+            cur.execute("SELECT count(*) FROM articles")  # the snapshot is taken here
+        with conn.cursor() as cur:
+            cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)", values)
+        conn.commit()
+        for statement in ("DELETE FROM sources WHERE source_key = 'spare'",
+                          f"DELETE FROM ingest_runs WHERE run_id = {run}"):
+            with pytest.raises(psycopg2.errors.FeatureNotSupported, match="READ COMMITTED"), \
+                    other.cursor() as cur:
+                cur.execute(statement)
+            other.rollback()
+    finally:
+        other.close()
+    assert scalar(conn, "SELECT count(*) FROM sources WHERE source_key = 'spare'") == 1
+
+    # TRUNCATE fires no DELETE trigger, and CASCADE follows foreign keys only: without the
+    # referencing table it is refused, with it it is not.
+    for statement in ("TRUNCATE sources CASCADE", "TRUNCATE ingest_runs CASCADE"):
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+            cur.execute(statement)
+        conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE ingest_runs, run_urls CASCADE")
+    conn.rollback()
+    assert scalar(conn, "SELECT count(*) FROM run_urls") > 0
+
+    # A writer needs rights on the articles table only, as with a foreign key (checks run as owner).
+    with conn.cursor() as cur:
+        cur.execute("GRANT INSERT ON articles TO news_reader")  # undone by the rollback below
+        cur.execute("SET ROLE news_reader")
+        fresh = synthetic_article(8, chars=500, source_key="spare")
+        cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            cur.execute(f"INSERT INTO articles ({columns})"
+                        " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("RESET ROLE")
+    conn.commit()
+
+
 def test_staging_hands_articles_between_tasks(conn, run):
     good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
     good.extraction = {"title": "json-ld"}

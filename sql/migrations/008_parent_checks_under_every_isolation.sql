@@ -1,0 +1,88 @@
+-- The statement-level checks that replaced two foreign keys (005: run_urls ->
+-- ingest_runs, 007: articles -> sources) now hold wherever the foreign keys
+-- held. Found in review; each gap is shown by a test in tests/test_load.py.
+--
+-- 1. Snapshot: a foreign key checks the referencing rows with a fresh snapshot
+--    even in a REPEATABLE READ or SERIALIZABLE transaction. A trigger sees the
+--    transaction's snapshot, so deleting a source (or a run) there could miss
+--    articles (ledger rows) committed after the snapshot and leave them
+--    orphaned. Removing a referenced key is therefore refused outside READ
+--    COMMITTED (the default): it is a rare administrative step, and retrying it
+--    at the default level is always possible. Writers at any level stay safe:
+--    they lock the keys they name FOR KEY SHARE, and locking a row a concurrent
+--    transaction deleted fails at REPEATABLE READ and finds nothing at READ
+--    COMMITTED (the statement then fails its existence check).
+-- 2. TRUNCATE fires no DELETE trigger: TRUNCATE sources or ingest_runs alone
+--    would have orphaned every article or ledger row, where the foreign key
+--    refused it. An AFTER TRUNCATE trigger refuses it unless the referencing
+--    table is empty by then (truncated in the same statement, as CASCADE did).
+-- 3. Privileges: foreign-key checks run as the table owner, so a writer needs no
+--    privileges on sources or ingest_runs. The functions run as their owner too
+--    (SECURITY DEFINER, with the search path fixed to the migration's).
+
+CREATE FUNCTION refuse_key_removal_outside_read_committed(what text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '% needs READ COMMITTED isolation, not %', what,
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Rows committed after this transaction''s snapshot would not be checked.'
+                         ' Run it in a READ COMMITTED transaction.';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION sources_keep_named_by_articles() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.source_key = o.source_key))
+    THEN
+        PERFORM refuse_key_removal_outside_read_committed('deleting or renaming a source');
+        IF EXISTS (SELECT 1 FROM old_rows o JOIN articles a ON a.source_key = o.source_key
+                   WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.source_key = o.source_key))
+        THEN
+            RAISE EXCEPTION 'a source that articles name cannot be deleted or renamed'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ingest_runs_delete_ledger() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows) THEN
+        PERFORM refuse_key_removal_outside_read_committed('deleting a run');
+        DELETE FROM run_urls WHERE run_id IN (SELECT run_id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The writers' side: only the owner rights change (the checks are 005's and 007's).
+ALTER FUNCTION articles_check_sources() SECURITY DEFINER SET search_path FROM CURRENT;
+ALTER FUNCTION run_urls_check_runs() SECURITY DEFINER SET search_path FROM CURRENT;
+
+CREATE FUNCTION refuse_truncate_while_referenced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    referencing text := TG_ARGV[0];
+    still_there boolean;
+BEGIN
+    PERFORM refuse_key_removal_outside_read_committed('TRUNCATE ' || TG_TABLE_NAME);
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', referencing) INTO still_there;
+    IF still_there THEN
+        RAISE EXCEPTION 'TRUNCATE % would leave rows of % without it', TG_TABLE_NAME, referencing
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = format('Truncate %s in the same statement.', referencing);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER sources_truncate_named_by_articles AFTER TRUNCATE ON sources
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_referenced('articles');
+CREATE TRIGGER ingest_runs_truncate_with_ledger AFTER TRUNCATE ON ingest_runs
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_referenced('run_urls');
