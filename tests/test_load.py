@@ -537,20 +537,49 @@ def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_ur
     conn.rollback()
     assert scalar(conn, "SELECT count(*) FROM run_urls") > 0
 
-    # A writer needs rights on the articles table only, as with a foreign key (checks run as owner).
-    with conn.cursor() as cur:
-        cur.execute("GRANT INSERT ON articles TO news_reader")  # undone by the rollback below
-        cur.execute("SET ROLE news_reader")
-        fresh = synthetic_article(8, chars=500, source_key="spare")
-        cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
-            cur.execute(f"INSERT INTO articles ({columns})"
-                        " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
+    # A run's id cannot change under its ledger rows (the foreign key said ON UPDATE NO ACTION).
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+        cur.execute("UPDATE ingest_runs SET run_id = DEFAULT WHERE run_id = %s", (run,))
     conn.rollback()
+
+    # A writer needs rights on the articles table only, as with a foreign key (checks run as
+    # owner); it can neither fool the check with a temporary "sources" nor borrow the owner's rights.
+    # A session of its own: the temporary table must be there before the check first runs.
+    def as_writer(statement: str, args=()) -> None:
+        with writer.cursor() as cur:
+            cur.execute("SAVEPOINT attempt")
+            try:
+                cur.execute(statement, args)
+            finally:
+                cur.execute("ROLLBACK TO SAVEPOINT attempt")
+
     with conn.cursor() as cur:
-        cur.execute("RESET ROLE")
+        cur.execute("GRANT INSERT ON articles TO news_reader")
     conn.commit()
+    writer = dbmod.connect(db_url)
+    try:
+        with writer.cursor() as cur:
+            cur.execute("SET ROLE news_reader")
+            cur.execute("CREATE TEMP TABLE sources (source_key text)")
+            cur.execute("INSERT INTO sources VALUES ('ghost')")
+            cur.execute("CREATE TEMP TABLE borrowed (run_id bigint)")
+        fresh = synthetic_article(8, chars=500, source_key="spare")
+        as_writer(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
+                  (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
+            as_writer(f"INSERT INTO public.articles ({columns})"
+                      " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
+        for function in ("ingest_runs_delete_ledger", "sources_keep_named_by_articles",
+                         "articles_check_sources"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                as_writer("CREATE TRIGGER borrow AFTER DELETE ON borrowed REFERENCING OLD TABLE AS old_rows"
+                          f" FOR EACH STATEMENT EXECUTE FUNCTION public.{function}()")
+    finally:
+        writer.close()
+        with conn.cursor() as cur:
+            cur.execute("REVOKE INSERT ON articles FROM news_reader")
+        conn.commit()
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) > 0
 
 
 def test_staging_hands_articles_between_tasks(conn, run):
@@ -701,8 +730,8 @@ def test_look_ahead_is_done_by_the_helper_while_the_previous_batch_loads(conn, r
         threads = {name for a in batch for name in validated_by[a.url]}
         if k == 0:
             assert threads == {threading.main_thread().name}
-        else:
-            assert all(name.startswith("load-ahead") for name in threads), threads
+        else:  # the main thread may take some over when the helper is late (a busy machine)
+            assert any(name.startswith("load-ahead") for name in threads), threads
     assert sorted(hashed) == sorted(a.title for batch in batches for a in batch)  # each once
 
 

@@ -18,7 +18,13 @@
 --    table is empty by then (truncated in the same statement, as CASCADE did).
 -- 3. Privileges: foreign-key checks run as the table owner, so a writer needs no
 --    privileges on sources or ingest_runs. The functions run as their owner too
---    (SECURITY DEFINER, with the search path fixed to the migration's).
+--    (SECURITY DEFINER). So that nobody can borrow those rights, no one but the
+--    owner may execute them (else any role could attach one to a temporary
+--    table of its own and, say, delete ledger rows), and their search path is
+--    fixed with pg_temp last (else a temporary table named "sources" could
+--    stand in for the real one in the check).
+-- 4. A run's id could be changed (UPDATE ... SET run_id = DEFAULT) and leave its
+--    ledger rows behind; the foreign key refused that (ON UPDATE NO ACTION).
 
 CREATE FUNCTION refuse_key_removal_outside_read_committed(what text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -34,7 +40,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION sources_keep_named_by_articles() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.source_key = o.source_key))
     THEN
@@ -51,7 +57,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION ingest_runs_delete_ledger() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows) THEN
         PERFORM refuse_key_removal_outside_read_committed('deleting a run');
@@ -62,11 +68,30 @@ END
 $$;
 
 -- The writers' side: only the owner rights change (the checks are 005's and 007's).
-ALTER FUNCTION articles_check_sources() SECURITY DEFINER SET search_path FROM CURRENT;
-ALTER FUNCTION run_urls_check_runs() SECURITY DEFINER SET search_path FROM CURRENT;
+ALTER FUNCTION articles_check_sources() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
+ALTER FUNCTION run_urls_check_runs() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
+
+CREATE FUNCTION ingest_runs_keep_ledger_run_ids() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM ingest_runs r WHERE r.run_id = o.run_id))
+    THEN
+        PERFORM refuse_key_removal_outside_read_committed('changing a run''s id');
+        IF EXISTS (SELECT 1 FROM old_rows o JOIN run_urls u ON u.run_id = o.run_id
+                   WHERE NOT EXISTS (SELECT 1 FROM ingest_runs r WHERE r.run_id = o.run_id))
+        THEN
+            RAISE EXCEPTION 'the id of a run with ledger rows cannot be changed'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ingest_runs_keep_ledger_run_ids AFTER UPDATE ON ingest_runs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ingest_runs_keep_ledger_run_ids();
 
 CREATE FUNCTION refuse_truncate_while_referenced() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     referencing text := TG_ARGV[0];
     still_there boolean;
@@ -86,3 +111,7 @@ CREATE TRIGGER sources_truncate_named_by_articles AFTER TRUNCATE ON sources
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_referenced('articles');
 CREATE TRIGGER ingest_runs_truncate_with_ledger AFTER TRUNCATE ON ingest_runs
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_referenced('run_urls');
+
+REVOKE EXECUTE ON FUNCTION articles_check_sources(), run_urls_check_runs(), sources_keep_named_by_articles(),
+    ingest_runs_delete_ledger(), ingest_runs_keep_ledger_run_ids(), refuse_truncate_while_referenced()
+    FROM PUBLIC;
