@@ -569,7 +569,7 @@ def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_ur
         with pytest.raises(psycopg2.errors.ForeignKeyViolation):
             as_writer(f"INSERT INTO public.articles ({columns})"
                       " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
-        for function in ("ingest_runs_delete_ledger", "sources_keep_named_by_articles",
+        for function in ("ingest_runs_delete_ledger", "refuse_removing_referenced_keys",
                          "articles_check_sources"):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 as_writer("CREATE TRIGGER borrow AFTER DELETE ON borrowed REFERENCING OLD TABLE AS old_rows"

@@ -39,22 +39,43 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION sources_keep_named_by_articles() RETURNS trigger
+-- One check for removed keys, whichever parent table: TG_ARGV names the key
+-- column (the same in both tables) and the referencing table. It replaces 007's
+-- sources_keep_named_by_articles and also guards a run's id.
+CREATE FUNCTION refuse_removing_referenced_keys() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    key text := TG_ARGV[0];
+    referencing text := TG_ARGV[1];
+    removed boolean;
+    still_named boolean;
 BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.source_key = o.source_key))
-    THEN
-        PERFORM refuse_key_removal_outside_read_committed('deleting or renaming a source');
-        IF EXISTS (SELECT 1 FROM old_rows o JOIN articles a ON a.source_key = o.source_key
-                   WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.source_key = o.source_key))
-        THEN
-            RAISE EXCEPTION 'a source that articles name cannot be deleted or renamed'
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS'
+                   ' (SELECT 1 FROM %I p WHERE p.%I = o.%I))', TG_TABLE_NAME, key, key) INTO removed;
+    IF removed THEN
+        PERFORM refuse_key_removal_outside_read_committed(
+            format('removing a %s of %s (%s)', key, TG_TABLE_NAME, TG_OP));
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM old_rows o JOIN %I c ON c.%I = o.%I'
+                       ' WHERE NOT EXISTS (SELECT 1 FROM %I p WHERE p.%I = o.%I))',
+                       referencing, key, key, TG_TABLE_NAME, key, key) INTO still_named;
+        IF still_named THEN
+            RAISE EXCEPTION 'a % of % that % rows name cannot be deleted or changed', key, TG_TABLE_NAME, referencing
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
     END IF;
     RETURN NULL;
 END
 $$;
+
+DROP TRIGGER sources_named_by_articles_delete ON sources;
+DROP TRIGGER sources_named_by_articles_update ON sources;
+DROP FUNCTION sources_keep_named_by_articles();
+CREATE TRIGGER sources_named_by_articles_delete AFTER DELETE ON sources REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removing_referenced_keys('source_key', 'articles');
+CREATE TRIGGER sources_named_by_articles_update AFTER UPDATE ON sources REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removing_referenced_keys('source_key', 'articles');
+CREATE TRIGGER ingest_runs_keep_ledger_run_ids AFTER UPDATE ON ingest_runs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_removing_referenced_keys('run_id', 'run_urls');
 
 CREATE OR REPLACE FUNCTION ingest_runs_delete_ledger() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -70,25 +91,6 @@ $$;
 -- The writers' side: only the owner rights change (the checks are 005's and 007's).
 ALTER FUNCTION articles_check_sources() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
 ALTER FUNCTION run_urls_check_runs() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
-
-CREATE FUNCTION ingest_runs_keep_ledger_run_ids() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM ingest_runs r WHERE r.run_id = o.run_id))
-    THEN
-        PERFORM refuse_key_removal_outside_read_committed('changing a run''s id');
-        IF EXISTS (SELECT 1 FROM old_rows o JOIN run_urls u ON u.run_id = o.run_id
-                   WHERE NOT EXISTS (SELECT 1 FROM ingest_runs r WHERE r.run_id = o.run_id))
-        THEN
-            RAISE EXCEPTION 'the id of a run with ledger rows cannot be changed'
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER ingest_runs_keep_ledger_run_ids AFTER UPDATE ON ingest_runs REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ingest_runs_keep_ledger_run_ids();
 
 CREATE FUNCTION refuse_truncate_while_referenced() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -112,6 +114,6 @@ CREATE TRIGGER sources_truncate_named_by_articles AFTER TRUNCATE ON sources
 CREATE TRIGGER ingest_runs_truncate_with_ledger AFTER TRUNCATE ON ingest_runs
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate_while_referenced('run_urls');
 
-REVOKE EXECUTE ON FUNCTION articles_check_sources(), run_urls_check_runs(), sources_keep_named_by_articles(),
-    ingest_runs_delete_ledger(), ingest_runs_keep_ledger_run_ids(), refuse_truncate_while_referenced()
+REVOKE EXECUTE ON FUNCTION articles_check_sources(), run_urls_check_runs(), refuse_removing_referenced_keys(),
+    ingest_runs_delete_ledger(), refuse_truncate_while_referenced()
     FROM PUBLIC;
