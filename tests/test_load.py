@@ -23,6 +23,7 @@ from news_etl.load import (
     staged_articles,
 )
 from news_etl.record import Article
+from test_views_role import attempt as in_savepoint
 
 # --------------------------------------------------------------------------- fixture text
 
@@ -545,14 +546,6 @@ def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_ur
     # A writer needs rights on the articles table only, as with a foreign key (checks run as
     # owner); it can neither fool the check with a temporary "sources" nor borrow the owner's rights.
     # A session of its own: the temporary table must be there before the check first runs.
-    def as_writer(statement: str, args=()) -> None:
-        with writer.cursor() as cur:
-            cur.execute("SAVEPOINT attempt")
-            try:
-                cur.execute(statement, args)
-            finally:
-                cur.execute("ROLLBACK TO SAVEPOINT attempt")
-
     with conn.cursor() as cur:
         cur.execute("GRANT INSERT ON articles TO news_reader")
     conn.commit()
@@ -564,16 +557,17 @@ def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_ur
             cur.execute("INSERT INTO sources VALUES ('ghost')")
             cur.execute("CREATE TEMP TABLE borrowed (run_id bigint)")
         fresh = synthetic_article(8, chars=500, source_key="spare")
-        as_writer(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
-                  (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
+        in_savepoint(writer, f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
+                     (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
         with pytest.raises(psycopg2.errors.ForeignKeyViolation):
-            as_writer(f"INSERT INTO public.articles ({columns})"
-                      " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
+            in_savepoint(writer, f"INSERT INTO public.articles ({columns})"
+                         " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
         for function in ("ingest_runs_delete_ledger", "refuse_removing_referenced_keys",
                          "articles_check_sources"):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                as_writer("CREATE TRIGGER borrow AFTER DELETE ON borrowed REFERENCING OLD TABLE AS old_rows"
-                          f" FOR EACH STATEMENT EXECUTE FUNCTION public.{function}()")
+                in_savepoint(writer, "CREATE TRIGGER borrow AFTER DELETE ON borrowed"
+                             " REFERENCING OLD TABLE AS old_rows"
+                             f" FOR EACH STATEMENT EXECUTE FUNCTION public.{function}()")
     finally:
         writer.close()
         with conn.cursor() as cur:

@@ -30,12 +30,12 @@ def reader(conn) -> Iterator:
     conn.commit()
 
 
-def attempt(conn, sql: str) -> None:
+def attempt(conn, sql: str, args=()) -> None:
     """Run sql in a savepoint so that a refusal leaves the transaction usable."""
     with conn.cursor() as cur:
         cur.execute("SAVEPOINT attempt")
         try:
-            cur.execute(sql)
+            cur.execute(sql, args)
         finally:
             cur.execute("ROLLBACK TO SAVEPOINT attempt")
 
