@@ -44,6 +44,28 @@ def test_absolute_dates(text, expected):
     assert result.tzinfo is not None and result.utcoffset().total_seconds() == 0
 
 
+# A zone stated in the text wins over the source's (dateparser's formats); text, source zone, expected UTC.
+STATED_ZONE = [
+    ("Mon, 18 Nov 2019 16:07:38 -0600", "Europe/London", utc(2019, 11, 18, 22, 7, 38)),  # numeric offset
+    ("November 19, 2019, 07:47 PM EST", "UTC", utc(2019, 11, 20, 0, 47)),                # next day in UTC
+    ("19 Nov 2019 07:09 GMT", TZ, utc(2019, 11, 19, 7, 9)),                              # not Almaty's +6
+    ("July 4, 2019 10:00 EDT", "America/New_York", utc(2019, 7, 4, 14, 0)),
+    # "IST" is dateparser's Israel time, unless the source's own zone calls itself IST then.
+    ("01:38:07 PM IST Nov 20, 2019", "Asia/Kolkata", utc(2019, 11, 20, 8, 8, 7)),        # +05:30
+    ("July 4, 2019 10:00 IST", "Europe/Dublin", utc(2019, 7, 4, 9, 0)),                  # Irish summer time
+    ("01:38:07 PM IST Nov 20, 2019", "UTC", utc(2019, 11, 20, 11, 38, 7)),               # +02:00
+    ("Nov 20, 2019 13:38", "Asia/Kolkata", utc(2019, 11, 20, 8, 8)),                     # no zone stated
+]
+
+
+@pytest.mark.parametrize(("text", "tz", "expected"), STATED_ZONE,
+                         ids=[f"{t} ({z})" for t, z, _ in STATED_ZONE])
+def test_a_zone_stated_in_the_text_is_honoured(text, tz, expected):
+    result = parse_date(text, tz=tz, languages=["en"])
+    assert result == expected
+    assert result.utcoffset().total_seconds() == 0
+
+
 # fetched_at (UTC), shown text, expected UTC
 RELATIVE = [
     (utc(2024, 5, 10, 19, 30), "Сегодня 00:10", utc(2024, 5, 10, 19, 10)),   # 00:30 in Almaty, May 11

@@ -5,7 +5,8 @@ names and words like "Сегодня"/"Вчера"); the wall-clock result is th
 in the source's zone with the standard library's tz database (``zoneinfo``),
 never with a fixed offset, so that Asia/Almaty's move from UTC+6 to UTC+5 on
 2024-03-01 is honoured. In the repeated hour 23:00–23:59 of 2024-02-29 the
-first occurrence (UTC+6) is taken.
+first occurrence (UTC+6) is taken. A zone stated in the text ("-0600",
+"GMT", "7:47 PM EST") is honoured, not replaced by the source's.
 
 The formats news sites print most ("5 ноября 2019 13:15", "12 марта 2020,
 14:05", "Сегодня 17:42", "Вчера, 14:05", "05.11.2019 13:15") are read by a
@@ -80,14 +81,30 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
             "PREFER_DATES_FROM": "past",
             "DATE_ORDER": "DMY",
             "REQUIRE_PARTS": ["day", "month", "year"],
-            "RETURN_AS_TIMEZONE_AWARE": False,
+            # Left at its default, dateparser returns an aware time exactly when the
+            # text states a zone ("-0600", "GMT", "EST"), naive otherwise.
         },
     )
     if parsed is None:
         raise DateParseError(f"unrecognised date {cleaned!r}")
-    if parsed.tzinfo is not None:  # the text carried its own offset
-        return parsed.astimezone(UTC)
-    return to_utc(parsed, tz)
+    if parsed.tzinfo is None:
+        return to_utc(parsed, tz)
+    return _stated_zone(parsed, tz).astimezone(UTC)
+
+
+def _stated_zone(parsed: datetime, tz: str) -> datetime:
+    """The time in the zone its text stated, preferring the source's zone when the
+    stated abbreviation is the one that zone uses then.
+
+    Abbreviations are ambiguous (dateparser reads "IST" as Israel's, while an
+    Indian or Irish site means its own); a site writing its own zone's
+    abbreviation means its own zone. Numeric offsets are kept as written.
+    """
+    own = parsed.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tz))
+    stated = parsed.tzname()
+    if stated and stated[0].isalpha() and not stated.startswith("UTC") and own.tzname() == stated:
+        return own
+    return parsed
 
 
 def _common_format(text: str, base: datetime) -> datetime | None:

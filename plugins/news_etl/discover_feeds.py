@@ -106,9 +106,8 @@ def _w3c_date(text: str | None, source: Source) -> datetime | None:
 def _feed_date(entry) -> datetime | None:
     """The entry's publication time as feedparser read it (UTC).
 
-    feedparser's own parse of RFC 822 / Atom dates is used because it keeps a
-    stated zone ("GMT", "+0000"); news_etl.dates.parse_date drops such a zone
-    when it is not written in ISO form (reported to the lead).
+    feedparser has already parsed RFC 822 / Atom dates, with their stated
+    zone ("GMT", "+0000"), into UTC: nothing is left to parse.
     """
     for key in ("published_parsed", "created_parsed", "updated_parsed"):
         value = entry.get(key)
