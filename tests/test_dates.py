@@ -55,6 +55,13 @@ STATED_ZONE = [
     ("July 4, 2019 10:00 IST", "Europe/Dublin", utc(2019, 7, 4, 9, 0)),                  # Irish summer time
     ("01:38:07 PM IST Nov 20, 2019", "UTC", utc(2019, 11, 20, 11, 38, 7)),               # +02:00
     ("Nov 20, 2019 13:38", "Asia/Kolkata", utc(2019, 11, 20, 8, 8)),                     # no zone stated
+    # Names of zones, not of offsets: daylight saving and Almaty's 2024 move are honoured.
+    ("July 4, 2019 at 10:00 am ET", "UTC", utc(2019, 7, 4, 14, 0)),                      # EDT, not -5
+    ("January 4, 2019 at 10:00 am ET", "UTC", utc(2019, 1, 4, 15, 0)),
+    ("July 4, 2019 10:00 PT", "UTC", utc(2019, 7, 4, 17, 0)),
+    ("12 March 2024 14:05 ALMT", "UTC", utc(2024, 3, 12, 9, 5)),                         # +5 since March 1
+    ("12 March 2023 14:05 ALMT", "UTC", utc(2023, 3, 12, 8, 5)),
+    ("5 November 2019 13:15 met", "Asia/Almaty", utc(2019, 11, 5, 7, 15)),               # a word, not MET
 ]
 
 
@@ -64,6 +71,12 @@ def test_a_zone_stated_in_the_text_is_honoured(text, tz, expected):
     result = parse_date(text, tz=tz, languages=["en"])
     assert result == expected
     assert result.utcoffset().total_seconds() == 0
+
+
+def test_a_relative_date_with_a_zone_counts_back_from_now():
+    now = utc(2019, 11, 21, 12, 0)
+    assert parse_date("2 hours ago GMT", tz=TZ, languages=["en"], now=now) == utc(2019, 11, 21, 10, 0)
+    assert parse_date("2 hours ago", tz=TZ, languages=["en"], now=now) == utc(2019, 11, 21, 10, 0)
 
 
 # fetched_at (UTC), shown text, expected UTC

@@ -68,15 +68,16 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
         except ValueError as exc:
             raise DateParseError(f"bad ISO date {cleaned!r}") from exc
         return to_utc(parsed, tz)
-    base = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    base = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
     if not languages or "ru" in languages:
-        local = _common_format(cleaned, base)
+        local = _common_format(cleaned, base.replace(tzinfo=None))
         if local is not None:
             return to_utc(local, tz)
     parsed = dateparser.parse(
         cleaned,
         languages=languages or ["ru"],
         settings={
+            # Aware, so that "2 hours ago GMT" counts back from the same instant as "2 hours ago".
             "RELATIVE_BASE": base,
             "PREFER_DATES_FROM": "past",
             "DATE_ORDER": "DMY",
@@ -89,22 +90,35 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
         raise DateParseError(f"unrecognised date {cleaned!r}")
     if parsed.tzinfo is None:
         return to_utc(parsed, tz)
-    return _stated_zone(parsed, tz).astimezone(UTC)
+    return _stated_zone(parsed, cleaned, tz).astimezone(UTC)
 
 
-def _stated_zone(parsed: datetime, tz: str) -> datetime:
-    """The time in the zone its text stated, preferring the source's zone when the
-    stated abbreviation is the one that zone uses then.
+# Names that stand for a zone rather than one offset: dateparser gives them a
+# fixed offset (ET is always -5 there, ALMT +6), which is wrong half of the year
+# in the US and since 2024-03-01 in Kazakhstan.
+_NAMED_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+                "PT": "America/Los_Angeles", "ALMT": "Asia/Almaty", "MSK": "Europe/Moscow"}
 
-    Abbreviations are ambiguous (dateparser reads "IST" as Israel's, while an
-    Indian or Irish site means its own); a site writing its own zone's
-    abbreviation means its own zone. Numeric offsets are kept as written.
+
+def _stated_zone(parsed: datetime, text: str, tz: str) -> datetime:
+    """``parsed`` (aware, dateparser's) in the zone its text states.
+
+    A zone abbreviation is honoured only as written in capitals ("met" in a
+    sentence is not Middle European Time). Abbreviations are ambiguous
+    (dateparser reads "IST" as Israel's, while an Indian or Irish site means
+    its own): one that the source's zone uses at that time means the source's
+    zone. Numeric offsets ("-0600", "GMT+3") are kept as written.
     """
-    own = parsed.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tz))
-    stated = parsed.tzname()
-    if stated and stated[0].isalpha() and not stated.startswith("UTC") and own.tzname() == stated:
-        return own
-    return parsed
+    stated = parsed.tzname() or ""
+    if not stated[:1].isalpha() or stated.startswith("UTC"):
+        return parsed
+    wall = parsed.replace(tzinfo=None)
+    if not re.search(rf"(?<![A-Za-z]){re.escape(stated)}(?![A-Za-z])", text):
+        return wall.replace(tzinfo=ZoneInfo(tz))
+    if stated in _NAMED_ZONES:
+        return wall.replace(tzinfo=ZoneInfo(_NAMED_ZONES[stated]))
+    own = wall.replace(tzinfo=ZoneInfo(tz))
+    return own if own.tzname() == stated else parsed
 
 
 def _common_format(text: str, base: datetime) -> datetime | None:
