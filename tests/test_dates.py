@@ -73,6 +73,25 @@ def test_a_zone_stated_in_the_text_is_honoured(text, tz, expected):
     assert result.utcoffset().total_seconds() == 0
 
 
+MOSCOW_TIME = [
+    ("18 ноября 2019, 10:00 МСК", utc(2019, 11, 18, 7, 0)),
+    ("18 ноября 2019 в 10:00 (мск)", utc(2019, 11, 18, 7, 0)),
+    ("18.11.2019 10:00 по московскому времени", utc(2019, 11, 18, 7, 0)),
+    ("12 марта 2013, 10:00 МСК", utc(2013, 3, 12, 6, 0)),   # Moscow was UTC+4 from 2011 to 2014
+    ("Nov 18, 2019 10:00 MSK", utc(2019, 11, 18, 7, 0)),      # the Latin abbreviation, through dateparser
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MOSCOW_TIME, ids=[t for t, _ in MOSCOW_TIME])
+def test_moscow_time_on_a_site_elsewhere(text, expected):
+    assert parse_date(text, tz=TZ, languages=["ru", "en"]) == expected
+
+
+def test_moscow_time_for_relative_days_is_moscow_s_day():
+    now = utc(2024, 5, 10, 20, 30)  # 01:30 on May 11 in Almaty, still 23:30 on May 10 in Moscow
+    assert parse_date("Сегодня 23:00 МСК", tz=TZ, now=now) == utc(2024, 5, 10, 20, 0)
+
+
 def test_a_relative_date_with_a_zone_counts_back_from_now():
     now = utc(2019, 11, 21, 12, 0)
     assert parse_date("2 hours ago GMT", tz=TZ, languages=["en"], now=now) == utc(2019, 11, 21, 10, 0)

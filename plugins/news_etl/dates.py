@@ -6,7 +6,8 @@ in the source's zone with the standard library's tz database (``zoneinfo``),
 never with a fixed offset, so that Asia/Almaty's move from UTC+6 to UTC+5 on
 2024-03-01 is honoured. In the repeated hour 23:00–23:59 of 2024-02-29 the
 first occurrence (UTC+6) is taken. A zone stated in the text ("-0600",
-"GMT", "7:47 PM EST") is honoured, not replaced by the source's.
+"GMT", "7:47 PM EST", Moscow time as "10:00 МСК") is honoured, not replaced
+by the source's.
 
 The formats news sites print most ("5 ноября 2019 13:15", "12 марта 2020,
 14:05", "Сегодня 17:42", "Вчера, 14:05", "05.11.2019 13:15") are read by a
@@ -38,6 +39,9 @@ _RU_RELATIVE = re.compile(
 _NUMERIC = re.compile(
     r"^(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:\s*,?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2}))?$")
 _DAYS_BACK = {"сегодня": 0, "вчера": 1, "позавчера": 2}
+# Russian sites that are not in Moscow's zone still often print Moscow time, marked so
+# ("10:00 МСК", "10:00 (мск)", "10:00 по московскому времени"); dateparser knows none of these.
+_MOSCOW_TIME = re.compile(r"\s*,?\s*(?:\(\s*мск\s*\)|мск|по\s+московскому\s+времени)$", re.IGNORECASE)
 
 
 class DateParseError(ValueError):
@@ -68,6 +72,8 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
         except ValueError as exc:
             raise DateParseError(f"bad ISO date {cleaned!r}") from exc
         return to_utc(parsed, tz)
+    if (not languages or "ru" in languages) and (moscow := _MOSCOW_TIME.search(cleaned)) and moscow.start():
+        cleaned, tz = cleaned[:moscow.start()], "Europe/Moscow"
     base = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
     if not languages or "ru" in languages:
         local = _common_format(cleaned, base.replace(tzinfo=None))
