@@ -72,10 +72,11 @@ def parse_date(text: str, *, tz: str, languages: list[str] | None = None,
         except ValueError as exc:
             raise DateParseError(f"bad ISO date {cleaned!r}") from exc
         return to_utc(parsed, tz)
-    if (not languages or "ru" in languages) and (moscow := _MOSCOW_TIME.search(cleaned)) and moscow.start():
+    russian = not languages or "ru" in languages
+    if russian and (moscow := _MOSCOW_TIME.search(cleaned)) and moscow.start():
         cleaned, tz = cleaned[:moscow.start()], "Europe/Moscow"
     base = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
-    if not languages or "ru" in languages:
+    if russian:
         local = _common_format(cleaned, base.replace(tzinfo=None))
         if local is not None:
             return to_utc(local, tz)
