@@ -815,6 +815,42 @@ def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, 
         gc.enable()
 
 
+def test_load_batches_gives_back_the_thread_switch_interval(conn, run):
+    """The switch interval is lowered while loading and is as it was after: done, stopped early or failed."""
+    import sys
+
+    from news_etl import load
+
+    def interval_set_to(seconds: float) -> float:
+        sys.setswitchinterval(seconds)
+        return sys.getswitchinterval()  # as the interpreter stores it (whole microseconds)
+
+    before = sys.getswitchinterval()
+    lowered = interval_set_to(load._SWITCH_INTERVAL)
+    try:
+        usual = interval_set_to(0.004)
+        seen = [sys.getswitchinterval()
+                for _ in load_batches(conn, [[synthetic_article(n)] for n in range(3)], run_id=run)]
+        assert seen == [lowered] * 3
+        assert sys.getswitchinterval() == usual
+
+        loading = load_batches(conn, [[synthetic_article(n)] for n in range(10, 13)], run_id=run)
+        next(loading)
+        assert sys.getswitchinterval() == lowered
+        loading.close()  # the caller stops early
+        assert sys.getswitchinterval() == usual
+
+        with pytest.raises(ValueError, match="near_policy"):
+            list(load_batches(conn, [[synthetic_article(20)]], run_id=run, near_policy="merge"))
+        assert sys.getswitchinterval() == usual
+
+        lower_still = interval_set_to(0.0001)  # already lower: left alone
+        assert [sys.getswitchinterval() for _ in load_batches(conn, [[synthetic_article(30)]], run_id=run)] \
+            == [lower_still]
+    finally:
+        sys.setswitchinterval(before)
+
+
 def test_copied_json_and_ids_arrive_as_given_whatever_came_before(conn):
     """COPY's text of a JSON value is remembered for flat string dicts only: 1 and true stay apart."""
     values = [{"body": "selectors", "title": "json-ld"}, {"a": 1}, {"a": True}, {"a": 1.0}, {"a": "1"},

@@ -29,8 +29,10 @@ batch while the server works on the current one (:class:`WorkAhead`).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -373,7 +375,12 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
     batches = iter(batches)
     articles = next(batches, None)
     ahead = WorkAhead(())
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-ahead") as helper:
+    # When a statement returns while the helper still validates, the main thread waits for
+    # the GIL until the helper is made to drop it: up to the switch interval, 5 ms by default,
+    # per batch. Lowered while loading (restored at the end): a rerun of 30,000 unchanged
+    # articles measured 35,700/s with 5 ms and 43,300/s with 0.5 ms (median of 8 each).
+    with _switch_interval(_SWITCH_INTERVAL), \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-ahead") as helper:
         while articles is not None:
             upcoming = next(batches, None)
             batch = _new_batch(run_id, near_policy, settings)
@@ -396,6 +403,23 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
             for future in started:
                 future.result()  # an error of the helper is one of the next batch's
             articles, ahead = upcoming, batch.upcoming
+
+
+_SWITCH_INTERVAL = 0.0005  # seconds
+
+
+@contextmanager
+def _switch_interval(seconds: float) -> Iterator[None]:
+    """The interpreter's thread switch interval at most ``seconds`` inside, as it was after."""
+    previous = sys.getswitchinterval()
+    if previous <= seconds:  # left alone: setting what it reads back can round it down
+        yield
+        return
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def _new_batch(run_id: int, near_policy: str, settings: LoadSettings | None) -> _Batch:
