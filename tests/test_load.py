@@ -815,6 +815,21 @@ def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, 
         gc.enable()
 
 
+def test_a_url_loaded_again_later_in_the_same_run_keeps_one_ledger_row(conn, run):
+    """A run without discovery writes unchanged articles' ledger rows by plain INSERT; a URL it
+    recorded in an earlier batch (not the batch's first) makes the batch take the merge instead."""
+    first, second, third = (synthetic_article(n) for n in (1, 2, 3))
+    edited = Article(**{**second.__dict__, "body": second.body + " Дополнено."})
+    batches = [[first, second], [third, first, edited], [first]]
+    assert [outcomes_of(result) for result in load_batches(conn, batches, run_id=run)] == [
+        ["new", "new"], ["new", "unchanged", "updated"], ["unchanged"]]
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, outcome FROM run_urls WHERE run_id = %s ORDER BY url", (run,))
+        ledger_rows = cur.fetchall()
+    assert ledger_rows == sorted([(first.url, "unchanged"), (second.url, "updated"), (third.url, "new")])
+    assert scalar(conn, "SELECT count(*) FROM articles") == 3
+
+
 def test_load_batches_gives_back_the_thread_switch_interval(conn, run):
     """The switch interval is lowered while loading and is as it was after: done, stopped early or failed."""
     import sys

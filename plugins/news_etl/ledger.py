@@ -222,6 +222,12 @@ OUTCOME_CONFLICT = (" ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED
                     " detail = EXCLUDED.detail, updated_at = now()")
 
 
+def holds_url(cur, run_id: int, url: str) -> bool:
+    """Whether the run's ledger has a row for ``url`` (recorded at discovery or loaded before)."""
+    cur.execute("SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s", (run_id, url))
+    return cur.fetchone() is not None
+
+
 def _copy_outcomes(cur, run_id: int, rows) -> bool:
     """COPY outcomes of URLs the run has no row for yet straight into run_urls; False if it has.
 
@@ -230,8 +236,7 @@ def _copy_outcomes(cur, run_id: int, rows) -> bool:
     Whether the run already holds rows is judged by the first URL (a run records
     all its URLs at discovery or none); a wrong guess only costs the fallback.
     """
-    cur.execute("SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s", (run_id, rows[0][0]))
-    if cur.fetchone() is not None:
+    if holds_url(cur, run_id, rows[0][0]):
         return False
     cur.execute("SAVEPOINT ledger_copy")
     try:

@@ -549,7 +549,26 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
     # is looked up only when the source id found nothing or an article with another
     # canonical URL (the one-time filter skips the probe): a rerun probes articles once.
-    # Unchanged ("fast") rows of a URL given once in the batch get their ledger row here.
+    # Unchanged ("fast") rows of a URL given once in the batch get their ledger row here:
+    # by a plain INSERT when the run holds no row for the batch's first URL (a run that
+    # recorded no URLs at discovery: seed and CLI loads), which costs ~4 us less per row
+    # than ON CONFLICT's speculative insertion; should another URL of the batch be in the
+    # ledger after all (given in an earlier batch), the statement is repeated with it.
+    if not ledger.holds_url(cur, batch.run_id, items[0].article.url):
+        cur.execute("SAVEPOINT load_match")
+        try:
+            deferred = _matched(cur, batch, items, conflict="")
+        except psycopg2.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT load_match")
+            cur.execute("RELEASE SAVEPOINT load_match")
+        else:
+            cur.execute("RELEASE SAVEPOINT load_match")
+            return deferred
+    return _matched(cur, batch, items, conflict=ledger.OUTCOME_CONFLICT)
+
+
+def _matched(cur, batch: _Batch, items: list[_Item], *, conflict: str) -> list[int]:
+    """:func:`_match_stored`'s statement and what it found; ``conflict`` ends its ledger INSERT."""
     batch.server_busy()
     cur.execute(
         "WITH m AS MATERIALIZED (SELECT k.i, k.url, s.article_id, s.source_article_id, s.content_hash,"
@@ -571,7 +590,7 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
         " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL),"
         " fast AS (INSERT INTO run_urls (run_id, url, outcome, article_id)"
         "  SELECT %s, url, 'unchanged', coalesce(article_id, u_article_id) FROM m WHERE fast"
-        f" {ledger.OUTCOME_CONFLICT})"
+        f" {conflict})"
         " SELECT i, true, coalesce(article_id, u_article_id), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
         " NULL FROM m WHERE fast"
         " UNION ALL SELECT i, false, article_id, source_article_id, content_hash, same_raw, canonical,"
