@@ -11,9 +11,9 @@ must survive the exception); the caller's transaction decides.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg2.errors
 from psycopg2.extensions import encodings
@@ -222,6 +222,23 @@ OUTCOME_CONFLICT = (" ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED
                     " detail = EXCLUDED.detail, updated_at = now()")
 
 
+_T = TypeVar("_T")
+
+
+def unless_duplicate(cur, attempt: Callable[[], _T]) -> tuple[bool, _T | None]:
+    """``attempt()`` under a savepoint: (True, its result), or (False, None) with nothing of it
+    kept when a unique constraint refused it. Any other error goes up as it is."""
+    cur.execute("SAVEPOINT unless_duplicate")
+    try:
+        result = attempt()
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT unless_duplicate")
+        cur.execute("RELEASE SAVEPOINT unless_duplicate")
+        return False, None
+    cur.execute("RELEASE SAVEPOINT unless_duplicate")
+    return True, result
+
+
 def holds_url(cur, run_id: int, url: str) -> bool:
     """Whether the run's ledger has a row for ``url`` (recorded at discovery or loaded before)."""
     cur.execute("SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s", (run_id, url))
@@ -238,15 +255,9 @@ def _copy_outcomes(cur, run_id: int, rows) -> bool:
     """
     if holds_url(cur, run_id, rows[0][0]):
         return False
-    cur.execute("SAVEPOINT ledger_copy")
-    try:
-        copy_rows(cur, "run_urls", _RUN_URL_COLUMNS, ((run_id, *row) for row in rows))
-    except psycopg2.errors.UniqueViolation:
-        cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
-        cur.execute("RELEASE SAVEPOINT ledger_copy")
-        return False
-    cur.execute("RELEASE SAVEPOINT ledger_copy")
-    return True
+    copied, _ = unless_duplicate(
+        cur, lambda: copy_rows(cur, "run_urls", _RUN_URL_COLUMNS, ((run_id, *row) for row in rows)))
+    return copied
 
 
 def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:

@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import psycopg2
-import psycopg2.errors
 from psycopg2.extras import Json
 
 from news_etl import dedup, ledger
@@ -555,14 +554,8 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     # than ON CONFLICT's speculative insertion; should another URL of the batch be in the
     # ledger after all (given in an earlier batch), the statement is repeated with it.
     if not ledger.holds_url(cur, batch.run_id, items[0].article.url):
-        cur.execute("SAVEPOINT load_match")
-        try:
-            deferred = _matched(cur, batch, items, conflict="")
-        except psycopg2.errors.UniqueViolation:
-            cur.execute("ROLLBACK TO SAVEPOINT load_match")
-            cur.execute("RELEASE SAVEPOINT load_match")
-        else:
-            cur.execute("RELEASE SAVEPOINT load_match")
+        matched, deferred = ledger.unless_duplicate(cur, lambda: _matched(cur, batch, items, conflict=""))
+        if matched:
             return deferred
     return _matched(cur, batch, items, conflict=ledger.OUTCOME_CONFLICT)
 
@@ -748,14 +741,12 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
                 "::regclass AS seq OFFSET 0) q, generate_series(1, %s)", (len(rows),))
     for item, (article_id,) in zip(rows, cur.fetchall(), strict=True):
         item.article_id = article_id
-    cur.execute("SAVEPOINT load_copy")
-    try:
-        # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
-        ledger.copy_lines(cur, "articles", _COPY_COLUMNS, _copy_lines_ahead(batch, rows))
-    except psycopg2.errors.UniqueViolation:
+    # COPY writes the given ids, like INSERT ... OVERRIDING SYSTEM VALUE.
+    copied, _ = ledger.unless_duplicate(
+        cur, lambda: ledger.copy_lines(cur, "articles", _COPY_COLUMNS, _copy_lines_ahead(batch, rows)))
+    if not copied:
         # Someone stored one of these without our lock (or a URL clash across sources):
         # insert one by one and let the constraints decide.
-        cur.execute("ROLLBACK TO SAVEPOINT load_copy")
         for item in rows:
             cur.execute(
                 f"INSERT INTO articles ({', '.join(_COPY_COLUMNS)}) OVERRIDING SYSTEM VALUE"
@@ -764,7 +755,6 @@ def _insert_new(cur, batch: _Batch, rows: list[_Item]) -> None:
             if cur.fetchone() is None:
                 item.article_id, item.sig = None, None
                 _conflict(item, "another article already has this source id or canonical URL")
-    cur.execute("RELEASE SAVEPOINT load_copy")
     signed = [item for item in rows if item.article_id is not None and item.sig is not None]
     if signed:
         _copy(cur, "article_fingerprints", ("article_id", "minhash"),
