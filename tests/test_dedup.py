@@ -75,17 +75,3 @@ def test_long_texts_take_the_table_path_and_fall_back_when_it_declines():
     # A character beyond the BMP (two UTF-16 code units) also goes the plain way, unchanged.
     emoji = body + "\U0001F600"
     assert dedup.normalized_text(emoji) == dedup.normalized_text(body) + "\U0001F600"
-
-
-def test_content_hash_is_the_same_with_the_body_s_utf16_given():
-    """The loader hands over the UTF-16 its validation made; used only when the body is NFKC already."""
-    body = "Нацбанк сохранил «базовую» ставку — 14,75 процента годовых.\n" * 10
-    # Not NFKC: fullwidth digits become "14,75" (the table would keep them fullwidth), a ligature "fi".
-    fullwidth = body.replace("14,75", "１４,７５")
-    ligature = body.replace("годовых", "ﬁнал годовых")
-    for text in (body, fullwidth, ligature, "Die Straße bleibt gesperrt. " * 10, body + "\U0001F600"):
-        given = text.encode("utf-16-le")
-        assert dedup.content_hash("Ставка", text, body_utf16=given) == dedup.content_hash("Ставка", text)
-    assert dedup.content_hash("Ставка", fullwidth) == dedup.content_hash("Ставка", body)
-    assert dedup.content_hash("Ставка", ligature) == dedup.content_hash(
-        "Ставка", body.replace("годовых", "fi" + "нал годовых"))

@@ -709,9 +709,9 @@ def test_look_ahead_is_done_by_the_helper_while_the_previous_batch_loads(conn, r
         validated_by.setdefault(article.url, set()).add(threading.current_thread().name)
         return real_checked(article, settings)
 
-    def content_hash(title, body, **given):
+    def content_hash(title, body):
         hashed.append(title)
-        return real_hash(title, body, **given)
+        return real_hash(title, body)
 
     monkeypatch.setattr(load, "_checked", checked)
     monkeypatch.setattr(dedup, "content_hash", content_hash)

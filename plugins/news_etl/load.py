@@ -133,25 +133,26 @@ def validate_article(article: Article, *, now: datetime | None = None,
     return _checked(article, settings)[0] or _future_problem(article, now or datetime.now(UTC), settings)
 
 
-def _checked(article: Article, settings: LoadSettings) -> tuple[Rejected | None, bytes, bytes | None]:
-    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can,
-    its body as UTF-16LE when it can and that was made on the way, else None).
+def _checked(article: Article, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body when it can).
 
     Everything but the date's distance from now (:func:`_future_problem`), which
     is checked when the batch is loaded: this may run a batch ahead.
     """
-    utf16 = _clean_utf16(article)
-    if utf16 is None:
+    digest = _clean_digest(article)
+    if digest is None:
         problem = _text_problem(article)
         if problem is not None:
-            return problem, b"", None
+            return problem, b""
         digest = dedup.raw_digest(article.title, article.body)  # clean after all (see _clean_utf16)
-    else:
-        digest = dedup.raw_digest_utf16(*utf16)
     problem = _content_problem(article, settings)
-    if problem is not None:
-        return problem, b"", None
-    return None, digest, utf16[1] if utf16 is not None else None
+    return (problem, b"") if problem is not None else (None, digest)
+
+
+def _clean_digest(article: Article) -> bytes | None:
+    """The raw digest when every text field is a str PostgreSQL takes, else None (look closer)."""
+    utf16 = _clean_utf16(article)
+    return None if utf16 is None else dedup.raw_digest_utf16(*utf16)
 
 
 def _content_problem(article: Article, settings: LoadSettings) -> Rejected | None:
@@ -298,8 +299,6 @@ class WorkAhead:
         # (atomic in CPython); both computing one entry only repeats equal work.
         self._checked: list[tuple[Rejected | None, bytes, str] | None] = [None] * len(self._articles)
         self._hashes: dict[int, str] = {}
-        # Bodies as UTF-16LE, made by validation, kept until the content hash uses them.
-        self._utf16: dict[int, bytes] = {}
         self._to_hash = iter(range(len(self._articles)))
 
     def is_for(self, articles: Sequence[Article]) -> bool:
@@ -316,9 +315,7 @@ class WorkAhead:
         done = self._checked[n]
         if done is None:
             article = self._articles[n]
-            problem, raw, body16 = _checked(article, self._settings)
-            if body16 is not None:
-                self._utf16[n] = body16
+            problem, raw = _checked(article, self._settings)
             line = "" if problem else _key_line(n, article, raw, article.url in self.single_urls)
             done = self._checked[n] = (problem, raw, line)
         return done
@@ -328,8 +325,7 @@ class WorkAhead:
         n = next(self._to_hash, None)
         if n is not None and self.checked(n)[0] is None:
             article = self._articles[n]
-            self._hashes[n] = dedup.content_hash(article.title, article.body,
-                                                 body_utf16=self._utf16.pop(n, None))
+            self._hashes[n] = dedup.content_hash(article.title, article.body)
 
     def content_hash(self, n: int, article: Article) -> str | None:
         """The content hash computed ahead for article ``n`` if it is this very ``article``."""
