@@ -879,3 +879,31 @@ def test_copied_json_and_ids_arrive_as_given_whatever_came_before(conn):
     conn.rollback()
     assert [row[:3] for row in stored] == rows
     assert [row[3] for row in stored[1:5]] == ["number", "boolean", "number", "string"]
+
+
+def test_a_batch_of_new_articles_writes_no_temporary_files_and_leaves_work_mem_alone(conn, run):
+    """The transition table of the batch's new rows (bodies included) stays in memory.
+
+    300 articles of 12,000 characters are ~7 MB of rows: over PostgreSQL's default
+    work_mem of 4 MB, so without the loader's own setting the statement trigger's
+    tuplestore goes to a temporary file. The setting is the transaction's only.
+    """
+    def temp_files() -> int:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_force_next_flush()")
+        conn.commit()
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()")
+            cur.execute("SELECT temp_files FROM pg_stat_database WHERE datname = current_database()")
+            files = cur.fetchone()[0]
+        conn.commit()
+        return files
+
+    with conn.cursor() as cur:
+        cur.execute("SET work_mem = '4MB'")  # the default, whatever the server was given
+    conn.commit()
+    batch = [synthetic_article(n, chars=12_000) for n in range(300)]
+    before = temp_files()
+    assert set(outcomes_of(load_articles(conn, batch, run_id=run))) == {"new"}
+    assert temp_files() == before
+    assert scalar(conn, "SHOW work_mem") == "4MB"
