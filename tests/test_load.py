@@ -907,3 +907,32 @@ def test_a_batch_of_new_articles_writes_no_temporary_files_and_leaves_work_mem_a
     assert set(outcomes_of(load_articles(conn, batch, run_id=run))) == {"new"}
     assert temp_files() == before
     assert scalar(conn, "SHOW work_mem") == "4MB"
+
+
+def test_one_statement_naming_several_parents_needs_every_one_of_them(conn, run):
+    """The parent checks (migration 009) compare the distinct keys a statement names with those found."""
+    import psycopg2
+
+    other = new_run(conn)
+    rows = "(%s, 'https://synth.example/a/', 'new'), (%s, 'https://synth.example/b/', 'new')"
+    with conn.cursor() as cur:
+        cur.execute(f"INSERT INTO run_urls (run_id, url, outcome) VALUES {rows},"
+                    " (%s, 'https://synth.example/c/', 'new')", (run, other, run))
+    conn.commit()
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+        cur.execute(f"INSERT INTO run_urls (run_id, url, outcome) VALUES {rows}", (other, other + 999))
+    conn.rollback()
+
+    def article_rows(*sources: str, first: int = 0) -> list[tuple]:
+        return [(source, f"https://{source}.example/{n}/", f"Заголовок {n}", "Текст " * 20, f"h{n}{source}")
+                for n, source in enumerate(sources, start=first)]
+    insert = ("INSERT INTO articles (source_key, canonical_url, title, body, content_hash, published_at)"
+              " SELECT s, u, t, b, h, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],"
+              " %s::text[]) AS q(s, u, t, b, h)")
+    with conn.cursor() as cur:
+        cur.execute(insert, [list(col) for col in zip(*article_rows("synth", "other", "synth"), strict=True)])
+    conn.commit()
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
+        cur.execute(insert, [list(col) for col in zip(*article_rows("synth", "nowhere", first=10), strict=True)])
+    conn.rollback()
+    assert scalar(conn, "SELECT count(*) FROM articles") == 3
