@@ -523,6 +523,7 @@ def child_load(url: str, count: int) -> dict:
     rss_start = peak_rss_kb(reset=True)  # the imports' peak must not hide the loader's
     report: dict = {"count": count}
     for phase in ("new", "rerun", "rerun_discovered"):
+        checkpoint(conn)  # as before every measure: the previous phase's writes are not this one's
         run_id = ledger.start_run(conn, source_key="bench", kind="cli")
         if phase == "rerun_discovered":
             # As the pipeline runs: every URL is in the ledger (no outcome yet) before loading,

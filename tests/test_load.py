@@ -923,16 +923,17 @@ def test_one_statement_naming_several_parents_needs_every_one_of_them(conn, run)
         cur.execute(f"INSERT INTO run_urls (run_id, url, outcome) VALUES {rows}", (other, other + 999))
     conn.rollback()
 
-    def article_rows(*sources: str, first: int = 0) -> list[tuple]:
-        return [(source, f"https://{source}.example/{n}/", f"Заголовок {n}", "Текст " * 20, f"h{n}{source}")
+    def article_columns(*sources: str, first: int = 0) -> list[list]:
+        rows = [(source, f"https://{source}.example/{n}/", f"Заголовок {n}", "Текст " * 20, f"h{n}{source}")
                 for n, source in enumerate(sources, start=first)]
+        return [list(column) for column in zip(*rows, strict=True)]
     insert = ("INSERT INTO articles (source_key, canonical_url, title, body, content_hash, published_at)"
               " SELECT s, u, t, b, h, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],"
               " %s::text[]) AS q(s, u, t, b, h)")
     with conn.cursor() as cur:
-        cur.execute(insert, [list(col) for col in zip(*article_rows("synth", "other", "synth"), strict=True)])
+        cur.execute(insert, article_columns("synth", "other", "synth"))
     conn.commit()
     with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-        cur.execute(insert, [list(col) for col in zip(*article_rows("synth", "nowhere", first=10), strict=True)])
+        cur.execute(insert, article_columns("synth", "nowhere", first=10))
     conn.rollback()
     assert scalar(conn, "SELECT count(*) FROM articles") == 3

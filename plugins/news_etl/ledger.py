@@ -260,13 +260,18 @@ def _copy_outcomes(cur, run_id: int, rows) -> bool:
     return copied
 
 
+def empty_temp_table(cur, name: str, columns_sql: str) -> None:
+    """An empty temporary table of the session, emptied at every commit too."""
+    # One round trip for both statements. Usually empty already (commit empties it): DELETE
+    # then costs nothing, while TRUNCATE would give the table new files every batch.
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS;"
+                f" DELETE FROM {name}")
+
+
 def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:
     """Outcomes of URLs that may have rows already (discovered): staging table and one merge."""
-    cur.execute("CREATE TEMP TABLE IF NOT EXISTS _ledger_rows (url text, outcome text,"
-                " article_id bigint, stage text, reason text, detail text) ON COMMIT DELETE ROWS")
-    # Empty after every commit already; DELETE of an empty table costs nothing, while
-    # TRUNCATE would give the temp table new files on every batch.
-    cur.execute("DELETE FROM _ledger_rows")
+    empty_temp_table(cur, "_ledger_rows", "url text, outcome text, article_id bigint, stage text,"
+                     " reason text, detail text")
     copy_rows(cur, "_ledger_rows", _RUN_URL_COLUMNS[1:], rows)
     cur.execute(
         "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"

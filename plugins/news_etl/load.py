@@ -225,14 +225,7 @@ def ensure_source(conn, key: str, name: str, base_url: str, *, timezone: str | N
 # --------------------------------------------------------------------------- COPY helpers
 
 _copy = ledger.copy_rows
-
-
-def _temp(cur, name: str, columns_sql: str) -> None:
-    """An empty session temp table (emptied at commit too)."""
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS")
-    # Usually empty already (commit empties it); DELETE then costs nothing, while
-    # TRUNCATE would replace the table's files every batch.
-    cur.execute(f"DELETE FROM {name}")
+_temp = ledger.empty_temp_table
 
 
 # --------------------------------------------------------------------------- the batch
@@ -447,14 +440,17 @@ def _load_batch(conn, articles: Sequence[Article], batch: _Batch, *, commit: boo
             batch.items[n] = _Item(n, article, raw, key_line=key_line)
     try:
         with conn.cursor() as cur:
-            # With the default 4 MB the trigger's transition table spilled to a temporary file
-            # every batch: ~4 us of server CPU per new article. SET LOCAL: this transaction's only.
-            cur.execute("SET LOCAL work_mem = %s", (_WORK_MEM,))
             sources = sorted({item.article.source_key for item in batch.items.values()})
-            for key in sources:
-                cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, key))
+            # One round trip: work_mem for this transaction only (with the default 4 MB the
+            # articles trigger's transition table spilled to a temporary file every batch, ~4 us
+            # of server CPU per new article), the locks in key order, then the sources (a
+            # statement of its own, so it sees what was committed before the locks were granted).
+            statements = ["SET LOCAL work_mem = %s"] + \
+                ["SELECT pg_advisory_xact_lock(%s, hashtext(%s))"] * len(sources) + \
+                ["SELECT source_key FROM sources WHERE source_key = ANY(%s)"]
+            cur.execute("; ".join(statements),
+                        (_WORK_MEM, *[v for key in sources for v in (_LOCK_CLASS, key)], sources))
             if sources:
-                cur.execute("SELECT source_key FROM sources WHERE source_key = ANY(%s)", (sources,))
                 known = {k for (k,) in cur.fetchall()}
                 for n, item in list(batch.items.items()):
                     if item.article.source_key not in known:
