@@ -937,3 +937,37 @@ def test_one_statement_naming_several_parents_needs_every_one_of_them(conn, run)
         cur.execute(insert, article_columns("synth", "nowhere", first=10))
     conn.rollback()
     assert scalar(conn, "SELECT count(*) FROM articles") == 3
+
+
+def test_exact_duplicates_are_found_by_the_match_when_hashes_were_computed_ahead(conn, run, monkeypatch):
+    """After a batch of new articles, the next batch's content hashes are known before its match
+    (computed in the COPY stream), so the matching statement looks them up: it must find what
+    the separate lookup found, stored earlier or one batch before."""
+    from dataclasses import replace
+
+    from news_etl import load
+
+    earlier = synthetic_article(500)
+    load_articles(conn, [earlier], run_id=run)
+    first = [synthetic_article(n) for n in range(10)]
+    again = [replace(earlier, url="https://synth.example/copy/500/", source_article_id="copy-500"),
+             replace(first[3], url="https://synth.example/copy/3/", source_article_id="copy-3",
+                     title=first[3].title.upper())]  # the same content after normalization
+    second = [synthetic_article(n) for n in range(10, 15)] + again
+    temp_tables: list[str] = []
+    real_temp = load._temp
+
+    def temp(cur, name, columns_sql):
+        temp_tables.append(name)
+        real_temp(cur, name, columns_sql)
+
+    monkeypatch.setattr(load, "_temp", temp)
+    results = list(load_batches(conn, [first, second], run_id=new_run(conn)))
+    assert outcomes_of(results[0]) == ["new"] * 10
+    assert outcomes_of(results[1]) == ["new"] * 5 + ["duplicate_exact"] * 2
+    # The duplicates point at their originals (the ledger gives a duplicate its original's id).
+    assert [article_id for _url, _outcome, article_id in results[1][5:]] == [
+        scalar(conn, "SELECT article_id FROM articles WHERE canonical_url = %s", (earlier.url,)),
+        results[0][3][2]]
+    # Only the first batch needed the separate lookup.
+    assert temp_tables.count("_load_hashes") == 1

@@ -48,8 +48,9 @@ from news_etl.record import Article
 NEAR_POLICIES = ("link", "skip")
 # First key of the two-key advisory locks taken per source (second: hashtext(source_key)).
 _LOCK_CLASS = 727_004
+_NULL = "\\N"  # NULL in COPY's text format
 # work_mem of a batch's transaction: its new rows, bodies included, are kept there by the
-# statement trigger on articles (1,000 new 3,000-character articles: ~7 MB).
+# statement trigger on articles (2,000 new 3,000-character articles: ~13 MB).
 _WORK_MEM = "64MB"
 
 
@@ -248,7 +249,9 @@ class _Item:
     reason: str | None = None
     detail: str | None = None
     recorded: bool = False               # its ledger row is written already (unchanged fast path)
-    key_line: str = ""                   # its line for the identity match (_key_line)
+    key_line: str = ""                   # its fields for the identity match (_key_line)
+    hash_looked_up: bool = False         # the matching statement looked its content hash up ...
+    stored_with_hash: tuple[int, str] | None = None  # ... and found (article_id, source_key) with it
 
 
 @dataclass
@@ -538,9 +541,15 @@ def _match_stored(cur, batch: _Batch, items: list[_Item]) -> list[int]:
     """
     if not items:
         return []
-    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool")
-    ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single"),
-                      (it.key_line for it in items))
+    _temp(cur, "_load_keys", "i int, source_key text, sid text, url text, raw bytea, single bool, h text")
+    # Content hashes go along when they were computed ahead (a batch after one with new
+    # articles: in that batch's COPY stream), so new articles are also looked up as exact
+    # duplicates here instead of in a statement of their own (_exact_duplicates).
+    hashes = [batch.ahead.content_hash(it.index, it.article) for it in items]
+    for item, content_hash in zip(items, hashes, strict=True):
+        item.hash_looked_up = content_hash is not None
+    ledger.copy_lines(cur, "_load_keys", ("i", "source_key", "sid", "url", "raw", "single", "h"),
+                      (f"{it.key_line}\t{h or _NULL}\n" for it, h in zip(items, hashes, strict=True)))
     # One index probe per key: the LIMIT keeps each LATERAL subquery a lookup (at most one
     # row matches, the unique constraints say so); as a plain join the planner, knowing
     # nothing of the unanalyzed temp table, hashed all of articles every batch. The URL
@@ -566,7 +575,8 @@ def _matched(cur, batch: _Batch, items: list[_Item], *, conflict: str) -> list[i
         "  s.same_raw, s.canonical_url = k.url AS canonical, u.article_id AS u_article_id,"
         "  u.source_article_id AS u_sid, u.content_hash AS u_hash, u.same_raw AS u_same_raw,"
         "  u.source_key AS u_source, k.single AND (s.same_raw AND s.canonical_url = k.url"
-        "  OR k.sid IS NULL AND u.same_raw AND u.source_key = k.source_key AND u.canonical) AS fast"
+        "  OR k.sid IS NULL AND u.same_raw AND u.source_key = k.source_key AND u.canonical) AS fast,"
+        "  d.article_id AS d_article_id, d.source_key AS d_source"
         " FROM _load_keys k"
         " LEFT JOIN LATERAL (SELECT a.article_id, a.source_article_id, a.content_hash,"
         "  a.raw_digest = k.raw AS same_raw, a.canonical_url FROM articles a"
@@ -578,14 +588,19 @@ def _matched(cur, batch: _Batch, items: list[_Item], *, conflict: str) -> list[i
         "  SELECT a.article_id, a.source_article_id, a.content_hash, a.raw_digest = k.raw, a.source_key,"
         "  false FROM article_urls x JOIN articles a ON a.article_id = x.article_id WHERE x.url = k.url) m"
         "  WHERE s.article_id IS NULL OR s.canonical_url <> k.url LIMIT 1) u ON true"
-        " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL),"
+        # A new article (no identity found) whose content hash came along: is it stored?
+        " LEFT JOIN LATERAL (" + _STORED_WITH_HASH.format(
+            hash="k.h", also=" AND k.h IS NOT NULL AND s.article_id IS NULL AND u.article_id IS NULL") +
+        ") d ON true"
+        " WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL OR d.article_id IS NOT NULL),"
         " fast AS (INSERT INTO run_urls (run_id, url, outcome, article_id)"
         "  SELECT %s, url, 'unchanged', coalesce(article_id, u_article_id) FROM m WHERE fast"
         f" {conflict})"
         " SELECT i, true, coalesce(article_id, u_article_id), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        " NULL FROM m WHERE fast"
+        " NULL, NULL, NULL FROM m WHERE fast"
         " UNION ALL SELECT i, false, article_id, source_article_id, content_hash, same_raw, canonical,"
-        " u_article_id, u_sid, u_hash, u_same_raw, u_source FROM m WHERE fast IS NOT TRUE",
+        " u_article_id, u_sid, u_hash, u_same_raw, u_source, d_article_id, d_source FROM m"
+        " WHERE fast IS NOT TRUE",
         (batch.run_id,))
     by_sid: dict[int, tuple] = {}
     by_url: dict[int, tuple] = {}
@@ -604,6 +619,8 @@ def _matched(cur, batch: _Batch, items: list[_Item], *, conflict: str) -> list[i
                 canonical.add(row[0])
         if row[7] is not None:
             by_url[row[0]] = row[7:12]
+        if row[12] is not None:
+            items_by_index[row[0]].stored_with_hash = row[12], row[13]
     deferred: list[int] = []
     claimed: set[int] = fast
     for item in items:
@@ -644,24 +661,32 @@ def _conflict(item: _Item, detail: str) -> None:
 
 
 def _key_line(index: int, a: Article, raw: bytes, single: bool) -> str:
-    """The COPY line of an article's identity keys for ``_load_keys`` (no per-value type dispatch)."""
+    """An article's identity keys as COPY fields for ``_load_keys``, all but the content hash
+    (known later, if at all) and the newline (no per-value type dispatch)."""
     escape = ledger.escape_copy
     sid = escape(a.source_article_id) if a.source_article_id else "\\N"
     return (f"{index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{raw.hex()}\t"
-            f"{'t' if single else 'f'}\n")
+            f"{'t' if single else 'f'}")
+
+
+# The first stored article with a content hash: one probe of the (content_hash, article_id)
+# index (migration 005 says why). {hash}: the hash's column; {also}: more conditions.
+_STORED_WITH_HASH = ("SELECT a.article_id, a.source_key FROM articles a WHERE a.content_hash = {hash}{also}"
+                     " ORDER BY a.article_id LIMIT 1")
 
 
 def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
     """Mark new items whose content hash is stored (or earlier in the batch); returns the rest."""
     if not new:
         return new
-    _temp(cur, "_load_hashes", "i int, h text")
-    _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in new))
-    # One probe of the (content_hash, article_id) index per hash (migration 005 says why).
-    cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
-                " SELECT article_id, source_key FROM articles WHERE content_hash = q.h"
-                " ORDER BY article_id LIMIT 1) a")
-    stored = {i: (article_id, source_key) for i, article_id, source_key in cur.fetchall()}
+    stored = {it.index: it.stored_with_hash for it in new if it.stored_with_hash is not None}
+    not_looked_up = [it for it in new if not it.hash_looked_up]  # by the matching statement
+    if not_looked_up:
+        _temp(cur, "_load_hashes", "i int, h text")
+        _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in not_looked_up))
+        cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
+                    + _STORED_WITH_HASH.format(hash="q.h", also="") + ") a")
+        stored.update((i, (article_id, source_key)) for i, article_id, source_key in cur.fetchall())
     first_with_hash: dict[str, _Item] = {}
     rest = []
     for item in new:
