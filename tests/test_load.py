@@ -971,3 +971,23 @@ def test_exact_duplicates_are_found_by_the_match_when_hashes_were_computed_ahead
         results[0][3][2]]
     # Only the first batch needed the separate lookup.
     assert temp_tables.count("_load_hashes") == 1
+
+
+def test_every_text_column_arrives_as_given_through_the_copy_of_new_articles(conn, run):
+    """The new articles' COPY lines are built as UTF-8 bytes: COPY's special characters, a
+    literal \\N, Cyrillic, NBSP and a character beyond the BMP come back unchanged."""
+    tricky = "Тест\\N \\ back\\slash\ttab\r\nline\u00a0nbsp 🙂 \\\\ end"
+    article = Article(
+        title=f"Заголовок {tricky}", published_at=datetime(2024, 5, 1, 6, 30, tzinfo=UTC),
+        author=f"Автор {tricky}", source_name="Синтетика", url="https://synth.example/news/tricky/",
+        body=f"{tricky}\n" + russian_text(random.Random(3), 400), source_key="synth",
+        source_article_id=f"id\t{tricky}", fetched_at=datetime(2024, 5, 1, 7, tzinfo=UTC),
+        extraction={"body": tricky, "title": "json-ld"})
+    assert outcomes_of(load_articles(conn, [article], run_id=run)) == ["new"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT title, author, body, source_article_id, canonical_url, extraction, published_at,"
+                    " fetched_at, content_hash FROM articles")
+        stored = cur.fetchone()
+    assert stored == (article.title, article.author, article.body, article.source_article_id, article.url,
+                      article.extraction, article.published_at, article.fetched_at,
+                      dedup.content_hash(article.title, article.body))
