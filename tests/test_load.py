@@ -1019,3 +1019,21 @@ def test_load_batches_freezes_older_objects_only_while_it_loads(conn, run):
         assert all(frozen - 100 < count <= frozen for count in [*counts, gc.get_freeze_count()])
     finally:
         gc.unfreeze()
+
+
+def test_exact_duplicates_are_found_when_only_some_hashes_were_computed_ahead(conn, run):
+    """A batch after a smaller batch of new articles has some hashes computed ahead (one per
+    line of that COPY) and not the rest: each is looked up one way or the other."""
+    from dataclasses import replace
+
+    earlier = synthetic_article(600)
+    load_articles(conn, [earlier], run_id=run)
+    first = [synthetic_article(n) for n in range(610, 612)]  # two lines: two hashes ahead
+    second = [replace(earlier, url="https://synth.example/copy/600/", source_article_id="copy-600"),
+              synthetic_article(620), synthetic_article(621),
+              replace(first[1], url="https://synth.example/copy/611/", source_article_id="copy-611")]
+    results = list(load_batches(conn, [first, second], run_id=new_run(conn)))
+    assert outcomes_of(results[1]) == ["duplicate_exact", "new", "new", "duplicate_exact"]
+    assert [results[1][0][2], results[1][3][2]] == [
+        scalar(conn, "SELECT article_id FROM articles WHERE canonical_url = %s", (earlier.url,)),
+        results[0][1][2]]
