@@ -21,6 +21,7 @@ from news_etl.load import (
     load_batches,
     stage_articles,
     staged_articles,
+    staged_batches,
 )
 from news_etl.record import Article
 from test_views_role import attempt as in_savepoint
@@ -1037,3 +1038,20 @@ def test_exact_duplicates_are_found_when_only_some_hashes_were_computed_ahead(co
     assert [results[1][0][2], results[1][3][2]] == [
         scalar(conn, "SELECT article_id FROM articles WHERE canonical_url = %s", (earlier.url,)),
         results[0][1][2]]
+
+
+def test_staged_articles_come_a_batch_at_a_time_across_commits_and_rollbacks(conn, run):
+    """The load task reads staged articles through a cursor that survives the loader's commits
+    and a dry run's rollbacks, holding one batch at a time."""
+    staged = [synthetic_article(n, chars=300) for n in range(5)]
+    stage_articles(conn, run, staged)
+    conn.commit()
+    batches = []
+    for n, batch in enumerate(staged_batches(conn, run, 2)):
+        batches.append(batch)
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        conn.rollback() if n % 2 else conn.commit()
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [a for batch in batches for a in batch] == staged
+    assert staged_articles(conn, run) == staged

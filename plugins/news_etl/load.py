@@ -948,11 +948,23 @@ def stage_articles(conn, run_id: int, articles: Iterable[Article]) -> int:
     return len(rows)
 
 
-def staged_articles(conn, run_id: int) -> list[Article]:
-    """The run's staged articles in the order they were staged."""
-    with conn.cursor() as cur:
+def staged_batches(conn, run_id: int, size: int) -> Iterator[list[Article]]:
+    """The run's staged articles in the order they were staged, ``size`` at a time.
+
+    Read through a server-side cursor, so the load task holds one batch of them
+    at a time however many were staged. Commits first: the cursor is declared
+    WITH HOLD and committed, so it outlives the loader's commits and rollbacks.
+    """
+    with conn.cursor(name=f"staged_articles_{run_id}", withhold=True) as cur:
         cur.execute("SELECT payload FROM staged_articles WHERE run_id = %s ORDER BY seq", (run_id,))
-        return [Article.from_dict(json.loads(payload)) for (payload,) in cur.fetchall()]
+        conn.commit()
+        while rows := cur.fetchmany(size):
+            yield [Article.from_dict(json.loads(payload)) for (payload,) in rows]
+
+
+def staged_articles(conn, run_id: int) -> list[Article]:
+    """All of the run's staged articles, in the order they were staged (commits first)."""
+    return [article for batch in staged_batches(conn, run_id, 1000) for article in batch]
 
 
 def clear_staged(conn, run_id: int) -> int:

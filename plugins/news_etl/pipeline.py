@@ -27,7 +27,7 @@ from news_etl.load import (
     load_articles,
     load_batches,
     stage_articles,
-    staged_articles,
+    staged_batches,
 )
 from news_etl.parse import parse_article
 from news_etl.sources import Source, get_source
@@ -171,8 +171,7 @@ def load(db_url: str, run_id: int) -> dict[str, int]:
     with db.connection(db_url) as conn:
         options = _run_options(conn, run_id)
         dry_run = bool(options["params"].get("dry_run"))
-        articles = staged_articles(conn, run_id)
-        batches = [articles[at:at + LOAD_BATCH_SIZE] for at in range(0, len(articles), LOAD_BATCH_SIZE)]
+        batches = staged_batches(conn, run_id, LOAD_BATCH_SIZE)  # one batch in memory at a time
         with _timed(conn, run_id, "load"):
             if dry_run:
                 loaded = (_would_load(conn, run_id, batch) for batch in batches)
