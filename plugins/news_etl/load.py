@@ -11,7 +11,8 @@ then
    written nothing but those rows;
 2. for the rest compute the normalized content hash: a known article whose
    hash changed is ``updated`` (old version to ``article_revisions``), a new
-   article whose hash is stored is ``duplicate_exact``;
+   article whose hash is stored is ``duplicate_exact`` (looked up by the
+   matching statement already when the hash was computed ahead);
 3. check new articles for near-duplicates (MinHash LSH, ``news_etl.dedup``);
 4. COPY the new rows straight into ``articles`` with ids taken from its
    sequence (one write of each body), with the row-by-row
