@@ -564,7 +564,7 @@ def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_ur
             in_savepoint(writer, f"INSERT INTO public.articles ({columns})"
                          " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
         for function in ("ingest_runs_delete_ledger", "refuse_removing_referenced_keys",
-                         "articles_check_sources"):
+                         "refuse_rows_naming_missing_keys"):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 in_savepoint(writer, "CREATE TRIGGER borrow AFTER DELETE ON borrowed"
                              " REFERENCING OLD TABLE AS old_rows"
