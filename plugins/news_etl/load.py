@@ -687,7 +687,7 @@ def _key_line(index: int, a: Article, raw: bytes, single: bool) -> str:
     """An article's identity keys as COPY fields for ``_load_keys``, all but the content hash
     (known later, if at all) and the newline (no per-value type dispatch)."""
     escape = ledger.escape_copy
-    sid = escape(a.source_article_id) if a.source_article_id else "\\N"
+    sid = escape(a.source_article_id) if a.source_article_id else _NULL
     return (f"{index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t\\\\x{raw.hex()}\t"
             f"{'t' if single else 'f'}")
 
@@ -961,11 +961,6 @@ def staged_batches(conn, run_id: int, size: int) -> Iterator[list[Article]]:
         conn.commit()
         while rows := cur.fetchmany(size):
             yield [Article.from_dict(json.loads(payload)) for (payload,) in rows]
-
-
-def staged_articles(conn, run_id: int) -> list[Article]:
-    """All of the run's staged articles, in the order they were staged (commits first)."""
-    return [article for batch in staged_batches(conn, run_id, 1000) for article in batch]
 
 
 def clear_staged(conn, run_id: int) -> int:
