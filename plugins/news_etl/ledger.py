@@ -241,8 +241,12 @@ def unless_duplicate(cur, attempt: Callable[[], _T]) -> tuple[bool, _T | None]:
 
 def holds_url(cur, run_id: int, url: str) -> bool:
     """Whether the run's ledger has a row for ``url`` (recorded at discovery or loaded before)."""
-    cur.execute("SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s", (run_id, url))
-    return cur.fetchone() is not None
+    cur.execute(f"SELECT {HOLDS_URL_SQL}", (run_id, url))
+    return cur.fetchone()[0]
+
+
+# holds_url's question as an SQL expression (parameters: run id, URL), to ask along with others.
+HOLDS_URL_SQL = "EXISTS (SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s)"
 
 
 def _copy_outcomes(cur, run_id: int, rows) -> bool:
@@ -262,10 +266,14 @@ def _copy_outcomes(cur, run_id: int, rows) -> bool:
 
 def empty_temp_table(cur, name: str, columns_sql: str) -> None:
     """An empty temporary table of the session, emptied at every commit too."""
-    # One round trip for both statements. Usually empty already (commit empties it): DELETE
-    # then costs nothing, while TRUNCATE would give the table new files every batch.
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS;"
-                f" DELETE FROM {name}")
+    cur.execute(empty_temp_table_sql(name, columns_sql))
+
+
+def empty_temp_table_sql(name: str, columns_sql: str) -> str:
+    """The statements of :func:`empty_temp_table`, for a caller sending them with others."""
+    # Usually empty already (commit empties it): DELETE then costs nothing, while TRUNCATE
+    # would give the table new files every batch.
+    return f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS; DELETE FROM {name}"
 
 
 def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:
