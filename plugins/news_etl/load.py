@@ -381,7 +381,7 @@ def load_batches(conn, batches: Iterable[Sequence[Article]], *, run_id: int, nea
     # the GIL until the helper is made to drop it: up to the switch interval, 5 ms by default,
     # per batch. Lowered while loading (restored at the end): a rerun of 30,000 unchanged
     # articles measured 35,700/s with 5 ms and 43,300/s with 0.5 ms (median of 8 each).
-    with _switch_interval(_SWITCH_INTERVAL), _garbage_collection_eased(), \
+    with _switch_interval(_SWITCH_INTERVAL), _older_objects_frozen(), \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-ahead") as helper:
         while articles is not None:
             upcoming = next(batches, None)
@@ -425,37 +425,24 @@ def _switch_interval(seconds: float) -> Iterator[None]:
 
 
 @contextmanager
-def _garbage_collection_eased() -> Iterator[None]:
-    """Inside, the garbage collector looks only at objects made since it was entered, and
-    collects the youngest of them after every ``_YOUNG_COLLECTION_AFTER`` allocations.
+def _older_objects_frozen() -> Iterator[None]:
+    """Inside, the garbage collector looks only at objects made since it was entered.
 
     A full collection traverses every object of the process: 76,000 in the load
     bench, ~45 ms each, 4-5 per 100,000 articles loaded, ~2 us per article (a
     fifth of a rerun's). Frozen (``gc.freeze``), the objects that were there before
     are left out of every collection until the end, when they are unfrozen (and
-    collected then if they became garbage meanwhile). With the default threshold
-    (700 allocations) the youngest generation was collected ~10 times per batch
-    of 2,000 and the next one, which by then held the whole batch, once per batch:
-    ~2.4 ms of a rerun batch's ~25 (rerun of 30,000, median of 15 each: 73,900 ->
-    80,300/s). The batch's objects are freed by their reference counts (the loader
-    makes no cycles, a test says so), so a collection that comes less often finds
-    most of them gone. As it was after; a process that froze objects itself, or
-    turned the collector off, is left as it is.
+    collected then if they became garbage meanwhile). A process that froze objects
+    itself, or turned the collector off, is left as it is.
     """
     if gc.get_freeze_count() or not gc.isenabled():
         yield
         return
-    threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(threshold[0], _YOUNG_COLLECTION_AFTER), *threshold[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
         gc.unfreeze()
-
-
-_YOUNG_COLLECTION_AFTER = 50_000  # allocations of tracked objects (about 2.5 batches of a rerun)
 
 
 def _new_batch(run_id: int, near_policy: str, settings: LoadSettings | None) -> _Batch:
