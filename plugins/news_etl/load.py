@@ -738,9 +738,11 @@ def _exact_duplicates(cur, batch: _Batch, new: list[_Item]) -> list[_Item]:
     stored = {it.index: it.stored_with_hash for it in new if it.stored_with_hash is not None}
     not_looked_up = [it for it in new if not it.hash_looked_up]  # by the matching statement
     if not_looked_up:
-        _temp(cur, "_load_hashes", "i int, h text")
-        _copy(cur, "_load_hashes", ("i", "h"), ((it.index, it.hash) for it in not_looked_up))
-        cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_hashes q CROSS JOIN LATERAL ("
+        # Through the keys table (only its i and h): every temporary table of the session
+        # costs each commit ~0.2 ms (ON COMMIT DELETE ROWS empties them all), used or not.
+        cur.execute(_KEYS_TABLE_SQL)
+        _copy(cur, "_load_keys", ("i", "h"), ((it.index, it.hash) for it in not_looked_up))
+        cur.execute("SELECT q.i, a.article_id, a.source_key FROM _load_keys q CROSS JOIN LATERAL ("
                     + _STORED_WITH_HASH.format(hash="q.h", also="") + ") a")
         stored.update((i, (article_id, source_key)) for i, article_id, source_key in cur.fetchall())
     first_with_hash: dict[str, _Item] = {}
