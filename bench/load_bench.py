@@ -563,7 +563,8 @@ def child_load(url: str, count: int) -> dict:
         conn.commit()
         report[phase] = {"seconds": elapsed, "outcomes": outcomes, "peak_rss_kb": peak_rss_kb(),
                          "client_us": client_cpu * 1e6 / count, "server_us": server_us}
-        passes.get(phase, []).append(report[phase])
+        if phase in passes:
+            passes[phase].append(report[phase])
     expected = {"new": {"new": count}, "rerun": {"unchanged": count}}
     for phase, measured in passes.items():
         report[phase] = sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2]

@@ -979,8 +979,8 @@ def test_exact_duplicates_are_found_by_the_match_when_hashes_were_computed_ahead
 
 
 def test_every_text_column_arrives_as_given_through_the_copy_of_new_articles(conn, run):
-    """The new articles' COPY lines are built as UTF-8 bytes: COPY's special characters, a
-    literal \\N, Cyrillic, NBSP and a character beyond the BMP come back unchanged."""
+    """Every text column of a new article goes through the loader's COPY: COPY's special
+    characters, a literal \\N, Cyrillic, NBSP and a character beyond the BMP come back unchanged."""
     tricky = "Тест\\N \\ back\\slash\ttab\r\nline\u00a0nbsp 🙂 \\\\ end"
     article = Article(
         title=f"Заголовок {tricky}", published_at=datetime(2024, 5, 1, 6, 30, tzinfo=UTC),

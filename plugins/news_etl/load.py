@@ -145,20 +145,16 @@ def _checked(article: Article, settings: LoadSettings) -> tuple[Rejected | None,
     Everything but the date's distance from now (:func:`_future_problem`), which
     is checked when the batch is loaded: this may run a batch ahead.
     """
-    digest = _clean_digest(article)
-    if digest is None:
+    utf16 = _clean_utf16(article)
+    if utf16 is not None:
+        digest = dedup.raw_digest_utf16(*utf16)
+    else:
         problem = _text_problem(article)
         if problem is not None:
             return problem, b""
         digest = dedup.raw_digest(article.title, article.body)  # clean after all (see _clean_utf16)
     problem = _content_problem(article, settings)
     return (problem, b"") if problem is not None else (None, digest)
-
-
-def _clean_digest(article: Article) -> bytes | None:
-    """The raw digest when every text field is a str PostgreSQL takes, else None (look closer)."""
-    utf16 = _clean_utf16(article)
-    return None if utf16 is None else dedup.raw_digest_utf16(*utf16)
 
 
 def _content_problem(article: Article, settings: LoadSettings) -> Rejected | None:
