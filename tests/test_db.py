@@ -106,50 +106,58 @@ def test_embedded_server_is_reused_survives_restart_and_stops(tmp_path: Path) ->
         shutil.rmtree(data, ignore_errors=True)
 
 
-ARTICLE_CONTENT = ("SELECT md5(string_agg(concat_ws('|', article_id, source_key, source_article_id,"
-                   " canonical_url, title, published_at, body, content_hash), ',' ORDER BY article_id))"
-                   " FROM articles")
+OLD_CHAIN = ["001_core", "002_load", "003_reporting", "004_body_lz4", "005_rerun_writes_little",
+             "006_articles_fill_pages", "007_articles_source_check_per_statement",
+             "008_parent_checks_under_every_isolation", "009_parent_checks_one_scan"]
 
 
-def test_migration_005_keeps_what_was_stored(database_url: str) -> None:
-    """A database filled under migrations 001-004 keeps its articles, aliases and ledger through 005."""
+def test_a_database_made_by_the_squashed_development_chain_is_refused_with_how_to_reset_it() -> None:
+    """001_baseline replaced 001_core ... 009: such a database is reset, never migrated on top."""
     from conftest import _server_url
 
-    with db.scratch_database(_server_url(), "news_etl_test_m005") as url:
+    with db.scratch_database(_server_url(), "news_etl_test_oldchain") as url:
         conn = db.connect(url)
         try:
-            db.migrate(conn, until="004")
             with conn.cursor() as cur:
-                cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('s', 'S', 'https://s.kz/')")
-                cur.execute(
-                    "INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at,"
-                    " body, content_hash, last_seen) VALUES"
-                    " ('s', '1', 'https://s.kz/a-1/', 'Заголовок', '2024-03-01T06:00Z', 'Т.', 'h1', now()),"
-                    " ('s', '2', 'https://s.kz/a-2/', 'Другая', '2024-03-01T07:00Z', 'Ещё.', 'h2', now())")
-                cur.execute("INSERT INTO article_urls (url, article_id) VALUES ('https://s.kz/a-1/', 1),"
-                            " ('https://s.kz/news/a-1/', 1), ('https://s.kz/a-2/', 2)")
-                cur.execute("INSERT INTO article_fingerprints (article_id, raw_digest, minhash) VALUES"
-                            " (1, '\\x01', '\\x0203'), (2, '\\x04', NULL)")
-                cur.execute("INSERT INTO ingest_runs (source_key) VALUES ('s')")
-                cur.execute("INSERT INTO run_urls (run_id, url, outcome, article_id) VALUES"
-                            " (1, 'https://s.kz/a-1/', 'new', 1), (1, 'https://s.kz/a-2/', 'new', 2),"
-                            " (1, 'https://s.kz/news/a-1/', 'unchanged', 1)")
-                cur.execute(ARTICLE_CONTENT)
-                articles_before = cur.fetchone()[0]
+                cur.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, name text NOT NULL,"
+                            " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+                cur.execute("CREATE TABLE articles (article_id bigint PRIMARY KEY)")  # what 001 left
+                for migration in OLD_CHAIN:
+                    version, _, name = migration.partition("_")
+                    cur.execute("INSERT INTO schema_migrations (version, name, checksum)"
+                                " VALUES (%s, %s, 'x')", (version, name))
             conn.commit()
-
-            assert db.migrate(conn) == [f"{m.version}_{m.name}" for m in db.known_migrations()
-                                        if m.version >= "005"]
+            with pytest.raises(db.DatabaseError, match="old development migrations.*001_core.*reset it"):
+                db.migrate(conn)
+            # Nothing was applied, and the migration lock was given back (another session can take it).
             with conn.cursor() as cur:
-                cur.execute(ARTICLE_CONTENT)
-                assert cur.fetchone()[0] == articles_before
-                cur.execute("SELECT url, article_id FROM article_urls ORDER BY url")
-                assert cur.fetchall() == [("https://s.kz/news/a-1/", 1)]  # canonical URLs: in articles
-                cur.execute("SELECT article_id, minhash FROM article_fingerprints")
-                assert [(a, bytes(m)) for a, m in cur.fetchall()] == [(1, b"\x02\x03")]
-                cur.execute("SELECT count(*) FROM articles WHERE raw_digest IS NULL")
-                assert cur.fetchone()[0] == 2  # filled in by the loader when it next sees them
-                cur.execute("SELECT article_id, count(*) FROM run_urls GROUP BY 1 ORDER BY 1")
-                assert cur.fetchall() == [(1, 2), (2, 1)]  # the sightings, as they were
+                cur.execute("SELECT count(*), count(*) FILTER (WHERE name = 'baseline')"
+                            " FROM schema_migrations")
+                assert cur.fetchone() == (len(OLD_CHAIN), 0)
+                cur.execute("SELECT to_regclass('sources')")
+                assert cur.fetchone() == (None,)
+            conn.rollback()
+            with db.connection(url) as other, other.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (db._MIGRATION_LOCK,))
+                assert cur.fetchone() == (True,)
         finally:
             conn.close()
+        # The CLI says it in one line, with what to do, and exits 1.
+        result = subprocess.run([sys.executable, "-m", "news_etl", "db", "migrate"],
+                                env={**_env(), "NEWS_ETL_DATABASE_URL": url}, capture_output=True, text=True)
+        assert result.returncode == 1
+        message = result.stderr.strip()
+        assert message.startswith("news-etl: error: the database was made by the old development migrations")
+        assert "drop and recreate the database" in message and "news-etl db stop" in message
+        assert "\n" not in message and "Traceback" not in message
+
+
+def test_a_database_with_only_the_baseline_is_not_mistaken_for_the_old_chain(database_url: str) -> None:
+    conn = db.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, name FROM schema_migrations ORDER BY 1")
+            assert cur.fetchall()[0] == ("001", "baseline")
+        assert db.pending_migrations(conn) == []
+    finally:
+        conn.close()

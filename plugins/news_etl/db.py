@@ -7,8 +7,10 @@ data under ``.data/postgres`` and reused by later commands, so that
 
 Migrations are the plain SQL files of ``sql/migrations/`` (``NNN_name.sql``),
 applied in order, each in its own transaction, and recorded in
-``schema_migrations``. A database that records a migration this code does
-not have is refused: it was written by a newer version of the project.
+``schema_migrations``. ``001_baseline`` creates the whole schema; later files
+change it. A database that records a migration this code does not have is
+refused: it was written by a newer version of the project, or, when it records
+``001_core``, by the development chain the baseline replaced (reset, not upgraded).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 DATA_DIR = Path(os.environ.get("NEWS_ETL_DATA_DIR", REPO_ROOT / ".data"))
 # Any fixed number works: it only has to be the same in every process.
 _MIGRATION_LOCK = 727_001
+# The first file of the development chain squashed into 001_baseline: no database
+# outside development ever held it, so such a database is reset, not upgraded.
+_SQUASHED_CHAIN_START = ("001", "core")
 
 
 class DatabaseError(RuntimeError):
@@ -134,10 +139,11 @@ def known_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 def _applied(cur) -> dict[str, str]:
+    """Version -> name of every migration the database records."""
     cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not cur.fetchone()[0]:
         return {}
-    cur.execute("SELECT version, checksum FROM schema_migrations")
+    cur.execute("SELECT version, name FROM schema_migrations")
     return dict(cur.fetchall())
 
 
@@ -147,6 +153,12 @@ def pending_migrations(conn) -> list[Migration]:
     with conn.cursor() as cur:
         applied = _applied(cur)
     conn.rollback()
+    if applied.get(_SQUASHED_CHAIN_START[0]) == _SQUASHED_CHAIN_START[1]:
+        raise DatabaseError(
+            "the database was made by the old development migrations (it records 001_core), which "
+            "001_baseline replaced: reset it, i.e. drop and recreate the database, or for the embedded "
+            f"one run `news-etl db stop` and remove {DATA_DIR / 'postgres'}"
+        )
     unknown = sorted(set(applied) - {m.version for m in known})
     if unknown:
         raise DatabaseError(

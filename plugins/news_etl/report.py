@@ -1,6 +1,6 @@
 """The health report of the last N days, read from the reporting views.
 
-The views are defined in ``sql/migrations/003_reporting.sql``. Each section of
+The views are defined in ``sql/migrations/001_baseline.sql``. Each section of
 the report is one query file of ``sql/reporting/`` run as-is: this module adds
 no figures of its own, it only reads, refreshes and renders.
 

@@ -1,4 +1,4 @@
--- Reads reporting.articles_daily_section (migrations/003_reporting.sql) for
+-- Reads reporting.articles_daily_section (migrations/001_baseline.sql) for
 -- the report window, totalled over it. A row: one section of one source.
 -- Parameters: %(since)s, %(until)s (dates, inclusive).
 SELECT source_key, section, sum(articles)::bigint AS articles

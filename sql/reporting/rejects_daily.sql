@@ -1,4 +1,4 @@
--- Reads reporting.rejects_daily (migrations/003_reporting.sql), totalled
+-- Reads reporting.rejects_daily (migrations/001_baseline.sql), totalled
 -- over the report window. A row: one stage and reason, most frequent first.
 -- Parameters: %(since)s, %(until)s (dates, inclusive).
 SELECT stage, reason, sum(rejects)::bigint AS rejects, max(last_at) AS last_at

@@ -1,4 +1,4 @@
--- Reads reporting.revisions_daily (migrations/003_reporting.sql) for the
+-- Reads reporting.revisions_daily (migrations/001_baseline.sql) for the
 -- report window. A row: one source on one local day.
 -- Parameters: %(since)s, %(until)s (dates, inclusive).
 SELECT day, source_key, revisions, articles

@@ -1,4 +1,4 @@
--- Reads reporting.run_outcomes (migrations/003_reporting.sql): the runs
+-- Reads reporting.run_outcomes (migrations/001_baseline.sql): the runs
 -- started in the report window, oldest first. A row: one run.
 -- Parameters: %(since)s, %(until)s (dates, inclusive, UTC).
 SELECT run_id, source_key, kind, status, started_at, duration_s, discovered,
