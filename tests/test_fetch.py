@@ -10,8 +10,8 @@ import zlib
 import pytest
 from _loopback import ALLOW_ALL, Loopback, html
 from news_etl.errors import Rejected, RetryableFailure
-from news_etl.fetch import Fetcher, StoredPages
-from news_etl.rawpages import latest_page, save_page
+from news_etl.fetch import Fetcher
+from news_etl.rawpages import StoredPages, latest_page, save_page
 from news_etl.sources import get_source
 
 SOURCE = get_source("tengrinews")

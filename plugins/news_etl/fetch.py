@@ -19,12 +19,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import Message
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
-from bs4 import UnicodeDammit
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml import ElementTree as SafeElementTree
 from requests.structures import CaseInsensitiveDict
@@ -34,6 +32,8 @@ from urllib3.util.retry import Retry
 from news_etl import __version__
 from news_etl.canonical import canonical_url
 from news_etl.errors import Rejected, RetryableFailure
+from news_etl.page import Page, decode_body, parse_content_type
+from news_etl.rawpages import latest_page
 from news_etl.sources import Source
 
 DEFAULT_USER_AGENT = f"news-etl/{__version__} (news archive ingestion; obeys robots.txt)"
@@ -51,53 +51,11 @@ _BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.Co
 
 
 @dataclass
-class Page:
-    """One fetched response that was kept."""
-
-    url: str                  # canonical URL asked for, on the source's host
-    final_url: str            # after redirects, as served (the mirror's URL when mirrored)
-    status: int
-    headers: dict[str, str]
-    content_type: str
-    encoding: str | None
-    body: bytes               # content bytes, transfer/content encoding already undone
-    text: str
-    fetched_at: datetime
-    not_modified: bool = False
-
-
-@dataclass
 class _Attempt:
     response: requests.Response
     body: bytes = b""
     wire_url: str = ""
     history: list[str] = field(default_factory=list)
-
-
-def _media_type(header: str | None) -> tuple[str, str | None]:
-    """(media type, charset) of a Content-Type header; ("", None) when absent."""
-    if not header:
-        return "", None
-    msg = Message()
-    msg["content-type"] = header
-    return msg.get_content_type().lower(), msg.get_content_charset()
-
-
-def decode_body(body: bytes, charset: str | None, *, is_html: bool = True) -> tuple[str | None, str]:
-    """Text of ``body``: the header's charset, the document's own declaration, UTF-8, then detection.
-
-    A declared charset that fails to decode the bytes (a cp1251 page announced as
-    UTF-8) is passed over rather than trusted. Strict UTF-8 is tried before
-    statistical detection: it is what most undeclared pages are, and detection
-    in pure Python can cost more than parsing the page.
-    """
-    if not body:
-        return charset, ""
-    known = [charset] if charset else []
-    dammit = UnicodeDammit(body, known_definite_encodings=known, user_encodings=["utf-8"], is_html=is_html)
-    if dammit.unicode_markup is None:
-        return None, body.decode("utf-8", errors="replace")
-    return dammit.original_encoding, dammit.unicode_markup
 
 
 def refuse_unsafe_xml(body: bytes) -> None:
@@ -234,7 +192,7 @@ class Fetcher:
             attempt = None
         status = attempt.response.status_code if attempt else 404
         if status == 200:
-            _, charset = _media_type(attempt.response.headers.get("Content-Type"))
+            _, charset = parse_content_type(attempt.response.headers.get("Content-Type"))
             text = attempt.body.decode(charset or "utf-8", errors="replace")
             parser.parse(text.splitlines())
             delay = parser.crawl_delay(self.user_agent)
@@ -328,8 +286,6 @@ class Fetcher:
         if page_url in self._validated:
             return self._validated[page_url]
         if self.conn is not None:
-            from news_etl.rawpages import latest_page  # rawpages imports Page from here
-
             return latest_page(self.conn, page_url)
         return None
 
@@ -385,7 +341,7 @@ class Fetcher:
                            final_url=current)
         if not 200 <= status < 300:
             raise Rejected("fetch", f"http_{status}", f"{current} answered {status}")
-        media_type, charset = _media_type(response.headers.get("Content-Type"))
+        media_type, charset = parse_content_type(response.headers.get("Content-Type"))
         allowed = FEED_TYPES if kind == "feed" else HTML_TYPES
         if media_type not in allowed:
             raise Rejected("fetch", "bad_content_type",
@@ -400,30 +356,3 @@ class Fetcher:
             self._validated[page_url] = page
         return page
 
-
-class StoredPages:
-    """The fetcher interface over raw_pages: the newest stored copy, never a request (``--reparse``)."""
-
-    def __init__(self, conn, source: Source) -> None:
-        self.conn = conn
-        self.source = source
-        self.requests_made = 0
-
-    def __enter__(self) -> StoredPages:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
-
-    def fetch(self, url: str, *, kind: str = "article") -> Page:
-        from news_etl.rawpages import latest_page
-
-        on_source = urljoin(self.source.base_url + "/", url.strip())
-        page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
-        page = latest_page(self.conn, page_url)
-        if page is None:
-            raise Rejected("fetch", "not_stored", f"no stored page for {page_url}")
-        return page
