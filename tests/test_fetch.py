@@ -148,6 +148,26 @@ def test_robots_disallow_blocks_without_requesting():
     assert lb.paths() == ["/robots.txt"]  # cached: asked once, and the article never requested
 
 
+def test_robots_wildcards_and_end_anchor_are_honoured():
+    # RFC 9309: "*" matches any characters, "$" ends the path; a prefix-only reader allows all of these.
+    robots = lambda _r: (200, {"Content-Type": "text/plain"},  # noqa: E731
+                         b"User-agent: *\nDisallow: /*?print=\nDisallow: /news/2019/11/05/$\n"
+                         b"User-agent: other-bot\nDisallow: /\n")
+    day, page2 = "/news/2019/11/05/", "/news/2019/11/05/page/2/"
+    routes = {"/robots.txt": robots, day: html(PAGE), page2: html(PAGE)}
+    with Loopback(routes) as lb, fast_fetcher(lb) as f:
+        refused = []
+        for path in (f"{page2}?print=1", f"{page2}?print=yes&utm_source=x", day):
+            with pytest.raises(Rejected) as info:
+                f.fetch(path, kind="listing")
+            refused.append(info.value.reason)
+        assert f.fetch(page2, kind="listing").status == 200              # "$": only the day page itself
+        assert f.fetch(f"{page2}?page=1", kind="listing").status == 200  # another parameter
+        assert f.fetch(f"{page2}?x=1&print=1", kind="listing").status == 200  # "?print=" is literal
+    assert refused == ["robots_disallowed"] * 3
+    assert lb.paths() == ["/robots.txt", page2, f"{page2}?page=1", f"{page2}?x=1&print=1"]
+
+
 def test_missing_robots_allows_everything():
     with Loopback({ARTICLE: html(PAGE)}) as lb, fast_fetcher(lb) as f:
         assert f.fetch(ARTICLE).status == 200

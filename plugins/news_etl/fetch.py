@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml import ElementTree as SafeElementTree
+from protego import Protego
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
@@ -121,7 +121,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_interval: dict[str, float] = {}
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, Protego] = {}
         self._validated: dict[str, Page] = {}
 
     # -- context manager -------------------------------------------------
@@ -176,13 +176,13 @@ class Fetcher:
                 time.sleep(wait)
             self._next_slot[host] = time.monotonic() + interval
 
-    def _robots_for(self, wire_url: str) -> RobotFileParser:
+    def _robots_for(self, wire_url: str) -> Protego:
+        """The host's robots.txt, read once per run with Protego (RFC 9309: ``*`` and ``$`` in paths)."""
         parts = urlsplit(wire_url)
         key = f"{parts.scheme}://{parts.netloc}"
         parser = self._robots.get(key)
         if parser is not None:
             return parser
-        parser = RobotFileParser(key + "/robots.txt")
         try:
             attempt = self._send(key + "/robots.txt", {}, max_bytes=_ROBOTS_MAX_BYTES)
         except RetryableFailure as exc:
@@ -193,21 +193,19 @@ class Fetcher:
         status = attempt.response.status_code if attempt else 404
         if status == 200:
             _, charset = parse_content_type(attempt.response.headers.get("Content-Type"))
-            text = attempt.body.decode(charset or "utf-8", errors="replace")
-            parser.parse(text.splitlines())
+            parser = Protego.parse(attempt.body.decode(charset or "utf-8", errors="replace"))
             delay = parser.crawl_delay(self.user_agent)
             if delay:
                 self._host_interval[parts.netloc] = float(delay)
         elif 400 <= status < 500 or 300 <= status < 400:
-            parser.allow_all = True  # no robots.txt: everything is allowed (RFC 9309)
-            parser.modified()
+            parser = Protego.parse("")  # no robots.txt: everything is allowed (RFC 9309)
         else:
             raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
         self._robots[key] = parser
         return parser
 
     def _check_robots(self, wire_url: str) -> None:
-        if self.obey_robots and not self._robots_for(wire_url).can_fetch(self.user_agent, wire_url):
+        if self.obey_robots and not self._robots_for(wire_url).can_fetch(wire_url, self.user_agent):
             raise Rejected("fetch", "robots_disallowed", f"robots.txt forbids {wire_url}")
 
     # -- one request, with retries ----------------------------------------
