@@ -9,6 +9,11 @@ under the size limit. Redirects are followed by hand, only within the source's
 hosts. Whatever goes wrong ends as ``Rejected(stage="fetch")`` (the page is
 bad) or ``RetryableFailure(stage="fetch")`` (try again later).
 
+Socket timeouts bound each wait, not the whole: a server that trickles a byte
+every few seconds never trips them. So every fetch also has a total deadline
+(``total_timeout``: connecting, every read, redirects, retries and their
+backoff); the body is read with ``read1`` so that no read outlasts it.
+
 ``base_url`` points the fetcher at a mirror (the offline replica): requests go
 to the mirror with the same path while ``Page.url`` stays on the source's host.
 """
@@ -26,7 +31,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml import ElementTree as SafeElementTree
 from protego import Protego
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from news_etl import __version__
@@ -73,6 +78,14 @@ def refuse_unsafe_xml(body: bytes) -> None:
         pass
 
 
+def _remaining(deadline: float, url: str) -> float:
+    """Seconds left before ``deadline``; a RetryableFailure once it has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise RetryableFailure("fetch", "deadline", f"{url}: not done within the fetch's total time limit")
+    return remaining
+
+
 class Fetcher:
     """Fetches one source's pages politely; use as a context manager (closes the session)."""
 
@@ -85,6 +98,7 @@ class Fetcher:
         rate_limit_per_second: float | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
+        total_timeout: float = 60.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_retries: int = 3,
         backoff_factor: float = 0.5,
@@ -101,6 +115,7 @@ class Fetcher:
         rate = source.rate_limit_per_second if rate_limit_per_second is None else rate_limit_per_second
         self.min_interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.obey_robots = obey_robots
@@ -184,7 +199,8 @@ class Fetcher:
         if parser is not None:
             return parser
         try:
-            attempt = self._send(key + "/robots.txt", {}, max_bytes=_ROBOTS_MAX_BYTES)
+            attempt = self._send(key + "/robots.txt", {}, time.monotonic() + self.total_timeout,
+                                 max_bytes=_ROBOTS_MAX_BYTES)
         except RetryableFailure as exc:
             # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
             raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
@@ -209,34 +225,52 @@ class Fetcher:
             raise Rejected("fetch", "robots_disallowed", f"robots.txt forbids {wire_url}")
 
     # -- one request, with retries ----------------------------------------
-    def _read_body(self, response: requests.Response, max_bytes: int) -> bytes:
+    def _read_body(self, response: requests.Response, max_bytes: int, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise Rejected("fetch", "too_large", f"Content-Length {declared} > {max_bytes} bytes")
         chunks, size = [], 0
-        # iter_content decompresses incrementally (urllib3 bounds each inflate step),
-        # so the limit is on decompressed bytes and a gzip bomb stops after max_bytes.
-        for chunk in response.iter_content(_CHUNK):
+        raw = response.raw
+        while True:
+            # read1 returns what one receive brought (decompressed, each inflate step bounded by
+            # urllib3), so the size limit is on decompressed bytes and the deadline is checked often.
+            remaining = _remaining(deadline, response.url)
+            sock = getattr(raw.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.timeout[1], remaining))
+            try:
+                chunk = raw.read1(_CHUNK, decode_content=True)
+            except ReadTimeoutError as exc:
+                _remaining(deadline, response.url)  # the deadline's own timeout says so
+                raise requests.exceptions.Timeout(str(exc)) from exc
+            except ProtocolError as exc:
+                raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+            except DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > max_bytes:
                 raise Rejected("fetch", "too_large", f"more than {max_bytes} bytes after decompression")
             chunks.append(chunk)
-        return b"".join(chunks)
 
-    def _send(self, wire_url: str, headers: dict[str, str], *, max_bytes: int | None = None) -> _Attempt:
-        """GET ``wire_url`` (no redirects), retrying transient faults; read the body of a 2xx."""
+    def _send(self, wire_url: str, headers: dict[str, str], deadline: float, *,
+              max_bytes: int | None = None) -> _Attempt:
+        """GET ``wire_url`` (no redirects), retrying transient faults until ``deadline``; read a 2xx body."""
         retry = self.retry
         while True:
             self._throttle(wire_url)
             self.requests_made += 1
             response, error = None, None
             try:
-                response = self.session.get(wire_url, headers=headers, stream=True,
-                                            allow_redirects=False, timeout=self.timeout)
+                remaining = _remaining(deadline, wire_url)
+                response = self.session.get(wire_url, headers=headers, stream=True, allow_redirects=False,
+                                            timeout=(min(self.timeout[0], remaining),
+                                                     min(self.timeout[1], remaining)))
                 if response.status_code in RETRY_STATUSES:
                     pass  # decided below, with the policy
                 elif 200 <= response.status_code < 300:
-                    body = self._read_body(response, max_bytes or self.max_bytes)
+                    body = self._read_body(response, max_bytes or self.max_bytes, deadline)
                     response.close()
                     return _Attempt(response, body, wire_url)
                 else:
@@ -245,7 +279,7 @@ class Fetcher:
             except requests.exceptions.ContentDecodingError as exc:
                 response.close()
                 raise Rejected("fetch", "bad_content_encoding", str(exc)) from exc
-            except Rejected:
+            except (Rejected, RetryableFailure):
                 if response is not None:
                     response.close()
                 raise
@@ -277,6 +311,9 @@ class Fetcher:
                     delay = max(delay, retry_after)
                 response.close()
             if delay > 0:
+                if time.monotonic() + delay >= deadline:
+                    raise RetryableFailure("fetch", "deadline", f"{wire_url}: no time left for another "
+                                           f"attempt within {self.total_timeout:g} s")
                 time.sleep(delay)
 
     # -- the public call --------------------------------------------------
@@ -314,9 +351,10 @@ class Fetcher:
                 headers["If-Modified-Since"] = stored["Last-Modified"]
         seen = {wire}
         current = wire
+        deadline = time.monotonic() + self.total_timeout
         for _hop in range(self.max_redirects + 1):
             self._check_robots(current)
-            attempt = self._send(current, headers)
+            attempt = self._send(current, headers, deadline)
             response = attempt.response
             if response.is_redirect:
                 location = urljoin(current, response.headers["Location"])
