@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
 from news_etl.errors import Rejected  # noqa: E402
-from news_etl.fetch import decode_body  # noqa: E402
+from news_etl.page import decode_body  # noqa: E402
 from news_etl.parse import parse_article  # noqa: E402
 from news_etl.sources import get_source  # noqa: E402
 

@@ -25,6 +25,13 @@ CASES = [
     ("https://tengrisport.kz/football/match-12345/", "https://tengrisport.kz/football/match-12345/"),
     ("https://www.example.com/a?b=c", "https://example.com/a/"),
     ("https://www.co/", "https://www.co/"),  # "www." is only dropped when a real host remains
+    # The AMP variant every page links (rel=amphtml) is the same article.
+    (SAMPLE + "amp/", SAMPLE),
+    (SAMPLE + "amp", SAMPLE),
+    ("https://m.tengrinews.kz/article/55-detey-kak-jivet-samaya-mnogodetnaya-semya-kazahstana-2312/amp/?utm_x=1",
+     "https://tengrinews.kz/article/55-detey-kak-jivet-samaya-mnogodetnaya-semya-kazahstana-2312/"),
+    ("https://tengrinews.kz/amp/", "https://tengrinews.kz/amp/"),  # a page named "amp" is not a variant
+    ("https://tengrinews.kz/usa/trampamp-556001/", "https://tengrinews.kz/usa/trampamp-556001/"),
 ]
 
 
@@ -55,9 +62,34 @@ IDS = [
     ("https://tengrinews.kz/news/2019/11/05/page/2/", None),
     ("https://tengrisport.kz/football/match-383322/", None),      # sister site: not this source
     ("https://tengriauto.kz/news/novyiy-avtosalon-5678/", None),
+    ("https://tengritravel.kz/around-the-world/talgo-487991/", None),
+    ("https://kaz.tengrinews.kz/kazakhstan_news/kazaksha-383322/", None),  # the Kazakh and English
+    ("https://en.tengrinews.kz/kazakhstan_news/english-383322/", None),    # editions are other sources
+    # Every section numbers its news in one sequence ...
+    ("https://tengrinews.kz/news/preduprejdaem-antikor-obratilsya-k-kazahstantsam-550643/", "550643"),
+    ("https://tengrinews.kz/mixnews/neobyichnaya-nahodka-550610/", "550610"),
+    ("https://tengrinews.kz/curious/lyubopytnyiy-fakt-550611/", "550611"),
+    ("https://tengrinews.kz/usa/vyiboryi-550612/", "550612"),
+    ("https://tengrinews.kz/europe/sammit-550613/", "550613"),
+    ("https://tengrinews.kz/sng/vstrecha-550614/", "550614"),
+    ("https://tengrinews.kz/asia/taifun-550615/", "550615"),
+    ("https://tengrinews.kz/near_east/peregovoryi-550616/", "550616"),
+    # ... long reads in their own, small one: a kind of their own, whatever the link's spelling.
+    ("https://tengrinews.kz/article/55-detey-kak-jivet-samaya-mnogodetnaya-semya-kazahstana-2312/",
+     "article:2312"),
+    ("https://tengrinews.kz/article/55-detey-kak-jivet-samaya-mnogodetnaya-semya-kazahstana-2312/amp/",
+     "article:2312"),
+    ("https://tengrinews.kz/article/page/2/", None),              # the long reads' listing
+    ("https://tengrinews.kz/news/page/9375/", None),
 ]
 
 
 @pytest.mark.parametrize(("url", "article_id"), IDS)
 def test_article_id(url, article_id):
     assert SOURCE.article_id(canonical_url(url)) == article_id
+
+
+def test_a_long_read_and_a_news_item_with_the_same_number_are_two_articles():
+    long_read = SOURCE.article_id(canonical_url("/article/byitovoe-nasilie-kazahstane-2324/", SOURCE))
+    news = SOURCE.article_id(canonical_url("/kazakhstan_news/staraya-novost-2324/", SOURCE))
+    assert news == "2324" and long_read == "article:2324"

@@ -10,8 +10,8 @@ import zlib
 import pytest
 from _loopback import ALLOW_ALL, Loopback, html
 from news_etl.errors import Rejected, RetryableFailure
-from news_etl.fetch import Fetcher, StoredPages
-from news_etl.rawpages import latest_page, save_page
+from news_etl.fetch import Fetcher
+from news_etl.rawpages import StoredPages, latest_page, save_page
 from news_etl.sources import get_source
 
 SOURCE = get_source("tengrinews")
@@ -99,6 +99,52 @@ def test_read_timeout_is_retried_then_fails():
     assert lb.paths().count(ARTICLE) == 2
 
 
+def trickle(stop: dict):
+    """A route that promises a page and sends it one byte every 0.4 s: no read ever times out."""
+    def route(req):
+        req.send_response(200)
+        req.send_header("Content-Type", "text/html; charset=utf-8")
+        req.send_header("Content-Length", "10000")
+        req.end_headers()
+        try:
+            for _ in range(200):
+                if stop.get("now"):
+                    return None
+                req.wfile.write(b"<")
+                req.wfile.flush()
+                time.sleep(0.4)
+        except OSError:  # the client hung up: what the deadline is for
+            stop["hung_up"] = True
+        return None
+    return route
+
+
+def test_trickling_body_ends_at_the_total_deadline_without_retries():
+    stop: dict = {}
+    with Loopback({"/robots.txt": ALLOW_ALL, ARTICLE: trickle(stop)}) as lb, \
+            fast_fetcher(lb, read_timeout=2.0, total_timeout=1.5, max_retries=3) as f:
+        started = time.monotonic()
+        with pytest.raises(RetryableFailure) as info:
+            f.fetch(ARTICLE)
+        elapsed = time.monotonic() - started
+        stop["now"] = True
+    assert (info.value.stage, info.value.reason) == ("fetch", "deadline")
+    assert ARTICLE in str(info.value)
+    # Ended at its deadline, far before the 80 s the whole body would take, and not tried again.
+    assert 1.5 <= elapsed < 10.0
+    assert lb.paths().count(ARTICLE) == 1
+
+
+def test_retries_stop_at_the_total_deadline():
+    busy = (503, {"Content-Type": "text/html", "Retry-After": "3"}, b"busy")
+    with Loopback({"/robots.txt": ALLOW_ALL, ARTICLE: sequence(busy, OK)}) as lb, \
+            fast_fetcher(lb, total_timeout=1.0, max_retries=3, retry_after_max=5) as f, \
+            pytest.raises(RetryableFailure) as info:
+        f.fetch(ARTICLE)
+    assert info.value.reason == "deadline"
+    assert lb.paths().count(ARTICLE) == 1  # the wait Retry-After asks for would pass the deadline
+
+
 def test_truncated_body_is_retried_then_succeeds():
     def truncated(req):
         req.send_response(200)
@@ -146,6 +192,26 @@ def test_robots_disallow_blocks_without_requesting():
             f.fetch(ARTICLE.replace("383322", "383323"))
     assert info.value.reason == "robots_disallowed"
     assert lb.paths() == ["/robots.txt"]  # cached: asked once, and the article never requested
+
+
+def test_robots_wildcards_and_end_anchor_are_honoured():
+    # RFC 9309: "*" matches any characters, "$" ends the path; a prefix-only reader allows all of these.
+    robots = lambda _r: (200, {"Content-Type": "text/plain"},  # noqa: E731
+                         b"User-agent: *\nDisallow: /*?print=\nDisallow: /news/2019/11/05/$\n"
+                         b"User-agent: other-bot\nDisallow: /\n")
+    day, page2 = "/news/2019/11/05/", "/news/2019/11/05/page/2/"
+    routes = {"/robots.txt": robots, day: html(PAGE), page2: html(PAGE)}
+    with Loopback(routes) as lb, fast_fetcher(lb) as f:
+        refused = []
+        for path in (f"{page2}?print=1", f"{page2}?print=yes&utm_source=x", day):
+            with pytest.raises(Rejected) as info:
+                f.fetch(path, kind="listing")
+            refused.append(info.value.reason)
+        assert f.fetch(page2, kind="listing").status == 200              # "$": only the day page itself
+        assert f.fetch(f"{page2}?page=1", kind="listing").status == 200  # another parameter
+        assert f.fetch(f"{page2}?x=1&print=1", kind="listing").status == 200  # "?print=" is literal
+    assert refused == ["robots_disallowed"] * 3
+    assert lb.paths() == ["/robots.txt", page2, f"{page2}?page=1", f"{page2}?x=1&print=1"]
 
 
 def test_missing_robots_allows_everything():

@@ -68,7 +68,7 @@ def listing_links(html: str) -> tuple[list[str], list[str]]:
     """(item links, pagination links) of a day archive page, in either markup generation."""
     soup = BeautifulSoup(html, "lxml")
     items = [a["href"] for a in soup.select("div.content_main_item span.content_main_item_title a, "
-                                            "div.tn-tape-item a.tn-link")]
+                                            "div.tn-news-author-list-item a.tn-link")]
     pages = [a["href"] for a in soup.select("ul.pagination a")]
     return items, pages
 

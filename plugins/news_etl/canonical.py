@@ -1,9 +1,10 @@
 """Canonical article URLs: one spelling per article, whatever link led to it.
 
 https, host lower-cased without ``www.``/``m.``, path ending in ``/``, no
-query and no fragment. Tracking parameters (``utm_*``) and mobile or www
-hosts therefore collapse onto the same URL. Percent-encoding is made safe
-and consistent by w3lib.
+query and no fragment, no AMP suffix. Tracking parameters (``utm_*``), mobile
+or www hosts and a page's AMP variant (``…/slug-123/amp/``, the same article
+in another template) therefore collapse onto the same URL. Percent-encoding is
+made safe and consistent by w3lib.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from w3lib.url import safe_url_string
 from news_etl.sources import Source
 
 _HOST_PREFIXES = ("www.", "m.")
+_AMP_SUFFIX = "/amp/"
 
 
 def _bare_host(host: str) -> str:
@@ -46,4 +48,6 @@ def canonical_url(url: str, source: Source | None = None) -> str:
     path = parts.path or "/"
     if not path.endswith("/") and not splitext(path.rsplit("/", 1)[-1])[1]:
         path += "/"
+    if path.endswith(_AMP_SUFFIX) and path != _AMP_SUFFIX:
+        path = path[:-len(_AMP_SUFFIX) + 1]
     return urlunsplit(("https", host, path, "", ""))

@@ -32,7 +32,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from news_etl.dates import DateParseError, parse_date
-from news_etl.fetch import decode_body
+from news_etl.page import decode_body
 from news_etl.sources import source_for_url
 
 

@@ -9,6 +9,11 @@ under the size limit. Redirects are followed by hand, only within the source's
 hosts. Whatever goes wrong ends as ``Rejected(stage="fetch")`` (the page is
 bad) or ``RetryableFailure(stage="fetch")`` (try again later).
 
+Socket timeouts bound each wait, not the whole: a server that trickles a byte
+every few seconds never trips them. So every fetch also has a total deadline
+(``total_timeout``: connecting, every read, redirects, retries and their
+backoff); the body is read with ``read1`` so that no read outlasts it.
+
 ``base_url`` points the fetcher at a mirror (the offline replica): requests go
 to the mirror with the same path while ``Page.url`` stays on the source's host.
 """
@@ -19,21 +24,21 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import Message
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
-from bs4 import UnicodeDammit
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml import ElementTree as SafeElementTree
+from protego import Protego
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from news_etl import __version__
 from news_etl.canonical import canonical_url
 from news_etl.errors import Rejected, RetryableFailure
+from news_etl.page import Page, decode_body, parse_content_type
+from news_etl.rawpages import latest_page
 from news_etl.sources import Source
 
 DEFAULT_USER_AGENT = f"news-etl/{__version__} (news archive ingestion; obeys robots.txt)"
@@ -51,53 +56,11 @@ _BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.Co
 
 
 @dataclass
-class Page:
-    """One fetched response that was kept."""
-
-    url: str                  # canonical URL asked for, on the source's host
-    final_url: str            # after redirects, as served (the mirror's URL when mirrored)
-    status: int
-    headers: dict[str, str]
-    content_type: str
-    encoding: str | None
-    body: bytes               # content bytes, transfer/content encoding already undone
-    text: str
-    fetched_at: datetime
-    not_modified: bool = False
-
-
-@dataclass
 class _Attempt:
     response: requests.Response
     body: bytes = b""
     wire_url: str = ""
     history: list[str] = field(default_factory=list)
-
-
-def _media_type(header: str | None) -> tuple[str, str | None]:
-    """(media type, charset) of a Content-Type header; ("", None) when absent."""
-    if not header:
-        return "", None
-    msg = Message()
-    msg["content-type"] = header
-    return msg.get_content_type().lower(), msg.get_content_charset()
-
-
-def decode_body(body: bytes, charset: str | None, *, is_html: bool = True) -> tuple[str | None, str]:
-    """Text of ``body``: the header's charset, the document's own declaration, UTF-8, then detection.
-
-    A declared charset that fails to decode the bytes (a cp1251 page announced as
-    UTF-8) is passed over rather than trusted. Strict UTF-8 is tried before
-    statistical detection: it is what most undeclared pages are, and detection
-    in pure Python can cost more than parsing the page.
-    """
-    if not body:
-        return charset, ""
-    known = [charset] if charset else []
-    dammit = UnicodeDammit(body, known_definite_encodings=known, user_encodings=["utf-8"], is_html=is_html)
-    if dammit.unicode_markup is None:
-        return None, body.decode("utf-8", errors="replace")
-    return dammit.original_encoding, dammit.unicode_markup
 
 
 def refuse_unsafe_xml(body: bytes) -> None:
@@ -115,6 +78,14 @@ def refuse_unsafe_xml(body: bytes) -> None:
         pass
 
 
+def _remaining(deadline: float, url: str) -> float:
+    """Seconds left before ``deadline``; a RetryableFailure once it has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise RetryableFailure("fetch", "deadline", f"{url}: not done within the fetch's total time limit")
+    return remaining
+
+
 class Fetcher:
     """Fetches one source's pages politely; use as a context manager (closes the session)."""
 
@@ -127,6 +98,7 @@ class Fetcher:
         rate_limit_per_second: float | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
+        total_timeout: float = 60.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_retries: int = 3,
         backoff_factor: float = 0.5,
@@ -143,6 +115,7 @@ class Fetcher:
         rate = source.rate_limit_per_second if rate_limit_per_second is None else rate_limit_per_second
         self.min_interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.obey_robots = obey_robots
@@ -163,7 +136,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_interval: dict[str, float] = {}
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, Protego] = {}
         self._validated: dict[str, Page] = {}
 
     # -- context manager -------------------------------------------------
@@ -218,15 +191,16 @@ class Fetcher:
                 time.sleep(wait)
             self._next_slot[host] = time.monotonic() + interval
 
-    def _robots_for(self, wire_url: str) -> RobotFileParser:
+    def _robots_for(self, wire_url: str) -> Protego:
+        """The host's robots.txt, read once per run with Protego (RFC 9309: ``*`` and ``$`` in paths)."""
         parts = urlsplit(wire_url)
         key = f"{parts.scheme}://{parts.netloc}"
         parser = self._robots.get(key)
         if parser is not None:
             return parser
-        parser = RobotFileParser(key + "/robots.txt")
         try:
-            attempt = self._send(key + "/robots.txt", {}, max_bytes=_ROBOTS_MAX_BYTES)
+            attempt = self._send(key + "/robots.txt", {}, time.monotonic() + self.total_timeout,
+                                 max_bytes=_ROBOTS_MAX_BYTES)
         except RetryableFailure as exc:
             # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
             raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
@@ -234,53 +208,69 @@ class Fetcher:
             attempt = None
         status = attempt.response.status_code if attempt else 404
         if status == 200:
-            _, charset = _media_type(attempt.response.headers.get("Content-Type"))
-            text = attempt.body.decode(charset or "utf-8", errors="replace")
-            parser.parse(text.splitlines())
+            _, charset = parse_content_type(attempt.response.headers.get("Content-Type"))
+            parser = Protego.parse(attempt.body.decode(charset or "utf-8", errors="replace"))
             delay = parser.crawl_delay(self.user_agent)
             if delay:
                 self._host_interval[parts.netloc] = float(delay)
         elif 400 <= status < 500 or 300 <= status < 400:
-            parser.allow_all = True  # no robots.txt: everything is allowed (RFC 9309)
-            parser.modified()
+            parser = Protego.parse("")  # no robots.txt: everything is allowed (RFC 9309)
         else:
             raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
         self._robots[key] = parser
         return parser
 
     def _check_robots(self, wire_url: str) -> None:
-        if self.obey_robots and not self._robots_for(wire_url).can_fetch(self.user_agent, wire_url):
+        if self.obey_robots and not self._robots_for(wire_url).can_fetch(wire_url, self.user_agent):
             raise Rejected("fetch", "robots_disallowed", f"robots.txt forbids {wire_url}")
 
     # -- one request, with retries ----------------------------------------
-    def _read_body(self, response: requests.Response, max_bytes: int) -> bytes:
+    def _read_body(self, response: requests.Response, max_bytes: int, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise Rejected("fetch", "too_large", f"Content-Length {declared} > {max_bytes} bytes")
         chunks, size = [], 0
-        # iter_content decompresses incrementally (urllib3 bounds each inflate step),
-        # so the limit is on decompressed bytes and a gzip bomb stops after max_bytes.
-        for chunk in response.iter_content(_CHUNK):
+        raw = response.raw
+        while True:
+            # read1 returns what one receive brought (decompressed, each inflate step bounded by
+            # urllib3), so the size limit is on decompressed bytes and the deadline is checked often.
+            remaining = _remaining(deadline, response.url)
+            sock = getattr(raw.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.timeout[1], remaining))
+            try:
+                chunk = raw.read1(_CHUNK, decode_content=True)
+            except ReadTimeoutError as exc:
+                _remaining(deadline, response.url)  # the deadline's own timeout says so
+                raise requests.exceptions.Timeout(str(exc)) from exc
+            except ProtocolError as exc:
+                raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+            except DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
             if size > max_bytes:
                 raise Rejected("fetch", "too_large", f"more than {max_bytes} bytes after decompression")
             chunks.append(chunk)
-        return b"".join(chunks)
 
-    def _send(self, wire_url: str, headers: dict[str, str], *, max_bytes: int | None = None) -> _Attempt:
-        """GET ``wire_url`` (no redirects), retrying transient faults; read the body of a 2xx."""
+    def _send(self, wire_url: str, headers: dict[str, str], deadline: float, *,
+              max_bytes: int | None = None) -> _Attempt:
+        """GET ``wire_url`` (no redirects), retrying transient faults until ``deadline``; read a 2xx body."""
         retry = self.retry
         while True:
             self._throttle(wire_url)
             self.requests_made += 1
             response, error = None, None
             try:
-                response = self.session.get(wire_url, headers=headers, stream=True,
-                                            allow_redirects=False, timeout=self.timeout)
+                remaining = _remaining(deadline, wire_url)
+                response = self.session.get(wire_url, headers=headers, stream=True, allow_redirects=False,
+                                            timeout=(min(self.timeout[0], remaining),
+                                                     min(self.timeout[1], remaining)))
                 if response.status_code in RETRY_STATUSES:
                     pass  # decided below, with the policy
                 elif 200 <= response.status_code < 300:
-                    body = self._read_body(response, max_bytes or self.max_bytes)
+                    body = self._read_body(response, max_bytes or self.max_bytes, deadline)
                     response.close()
                     return _Attempt(response, body, wire_url)
                 else:
@@ -289,7 +279,7 @@ class Fetcher:
             except requests.exceptions.ContentDecodingError as exc:
                 response.close()
                 raise Rejected("fetch", "bad_content_encoding", str(exc)) from exc
-            except Rejected:
+            except (Rejected, RetryableFailure):
                 if response is not None:
                     response.close()
                 raise
@@ -321,6 +311,9 @@ class Fetcher:
                     delay = max(delay, retry_after)
                 response.close()
             if delay > 0:
+                if time.monotonic() + delay >= deadline:
+                    raise RetryableFailure("fetch", "deadline", f"{wire_url}: no time left for another "
+                                           f"attempt within {self.total_timeout:g} s")
                 time.sleep(delay)
 
     # -- the public call --------------------------------------------------
@@ -328,8 +321,6 @@ class Fetcher:
         if page_url in self._validated:
             return self._validated[page_url]
         if self.conn is not None:
-            from news_etl.rawpages import latest_page  # rawpages imports Page from here
-
             return latest_page(self.conn, page_url)
         return None
 
@@ -360,9 +351,10 @@ class Fetcher:
                 headers["If-Modified-Since"] = stored["Last-Modified"]
         seen = {wire}
         current = wire
+        deadline = time.monotonic() + self.total_timeout
         for _hop in range(self.max_redirects + 1):
             self._check_robots(current)
-            attempt = self._send(current, headers)
+            attempt = self._send(current, headers, deadline)
             response = attempt.response
             if response.is_redirect:
                 location = urljoin(current, response.headers["Location"])
@@ -385,7 +377,7 @@ class Fetcher:
                            final_url=current)
         if not 200 <= status < 300:
             raise Rejected("fetch", f"http_{status}", f"{current} answered {status}")
-        media_type, charset = _media_type(response.headers.get("Content-Type"))
+        media_type, charset = parse_content_type(response.headers.get("Content-Type"))
         allowed = FEED_TYPES if kind == "feed" else HTML_TYPES
         if media_type not in allowed:
             raise Rejected("fetch", "bad_content_type",
@@ -400,30 +392,3 @@ class Fetcher:
             self._validated[page_url] = page
         return page
 
-
-class StoredPages:
-    """The fetcher interface over raw_pages: the newest stored copy, never a request (``--reparse``)."""
-
-    def __init__(self, conn, source: Source) -> None:
-        self.conn = conn
-        self.source = source
-        self.requests_made = 0
-
-    def __enter__(self) -> StoredPages:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
-
-    def fetch(self, url: str, *, kind: str = "article") -> Page:
-        from news_etl.rawpages import latest_page
-
-        on_source = urljoin(self.source.base_url + "/", url.strip())
-        page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
-        page = latest_page(self.conn, page_url)
-        if page is None:
-            raise Rejected("fetch", "not_stored", f"no stored page for {page_url}")
-        return page

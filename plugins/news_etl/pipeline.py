@@ -18,9 +18,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from news_etl import db, ledger, rawpages
-from news_etl.discover import discover_day, discover_latest
+from news_etl.discover import Problem, discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure
-from news_etl.fetch import Fetcher, StoredPages
+from news_etl.fetch import Fetcher
 from news_etl.load import (
     clear_staged,
     ensure_source,
@@ -93,7 +93,7 @@ def _page_source(conn, source: Source, options: dict[str, Any]):
     """Where pages come from: the site (or its mirror), or for a reparse the raw pages table."""
     params = options["params"]
     if params.get("reparse"):
-        return StoredPages(conn, source)
+        return rawpages.StoredPages(conn, source)
     return Fetcher(source, base_url=params.get("base_url"))
 
 
@@ -104,7 +104,7 @@ def discover(db_url: str, run_id: int, *, batch_size: int = 50) -> list[list[str
         source = get_source(options["source_key"])
         params = options["params"]
         urls: list[str] = []
-        listing_problems: list[tuple[str, Rejected]] = []
+        listing_problems: list[Problem] = []
         with _timed(conn, run_id, "discover"), _page_source(conn, source, options) as pages:
             if params.get("latest"):
                 found = [discover_latest(pages, source)]
@@ -113,17 +113,16 @@ def discover(db_url: str, run_id: int, *, batch_size: int = 50) -> list[list[str
                          for day in local_days(options["window_start"], options["window_end"])]
             for discovery in found:
                 urls.extend(discovery.urls)
-                listing_problems.extend((getattr(p, "url", "") or "", p) for p in discovery.problems)
+                listing_problems.extend(discovery.problems)
                 if not params.get("reparse") and not params.get("dry_run"):
                     for page in discovery.pages:
                         rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
         urls = list(dict.fromkeys(urls))
         ledger.record_discovered(conn, run_id, urls)
         # A listing page that could not be read is an outcome too, so it shows in reports.
-        for n, (url, problem) in enumerate(listing_problems):
-            listing_url = url or f"listing-problem-{n}"
-            ledger.record_discovered(conn, run_id, [listing_url])
-            ledger.record_outcome(conn, run_id, listing_url, "rejected", stage=problem.stage,
+        for problem in listing_problems:
+            ledger.record_discovered(conn, run_id, [problem.url])
+            ledger.record_outcome(conn, run_id, problem.url, problem.outcome, stage=problem.stage,
                                   reason=problem.reason, detail=problem.detail)
         conn.commit()
     log.info("run %s: discovered %d article URLs", run_id, len(urls))

@@ -1,5 +1,7 @@
 """Raw pages: every kept response, gzip-compressed in ``raw_pages``, so parsing can be re-run offline.
 
+``StoredPages`` reads them back through the fetcher's interface (``--reparse``).
+
 A page whose body was already stored under the same URL is not stored twice:
 the existing row is refreshed (fetch time, headers, run) and its id returned.
 The caller commits.
@@ -10,10 +12,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from urllib.parse import urljoin
 
 from psycopg2.extras import Json
 
-from news_etl.fetch import Page, decode_body
+from news_etl.canonical import canonical_url
+from news_etl.errors import Rejected
+from news_etl.page import Page, decode_body
+from news_etl.sources import Source
 
 _COLUMNS = "url, final_url, status, headers, content_type, encoding, body_gzip, fetched_at"
 
@@ -57,3 +63,29 @@ def latest_page(conn, url: str) -> Page | None:
     return Page(url=url, final_url=final_url, status=status, headers=dict(headers or {}),
                 content_type=content_type or "", encoding=encoding, body=body, text=text,
                 fetched_at=fetched_at)
+
+
+class StoredPages:
+    """The fetcher interface over raw_pages: the newest stored copy, never a request (``--reparse``)."""
+
+    def __init__(self, conn, source: Source) -> None:
+        self.conn = conn
+        self.source = source
+        self.requests_made = 0
+
+    def __enter__(self) -> StoredPages:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def fetch(self, url: str, *, kind: str = "article") -> Page:
+        on_source = urljoin(self.source.base_url + "/", url.strip())
+        page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
+        page = latest_page(self.conn, page_url)
+        if page is None:
+            raise Rejected("fetch", "not_stored", f"no stored page for {page_url}")
+        return page

@@ -37,6 +37,10 @@ class Source:
     day_archive: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
+    # Listings read newest first until their items predate the day (sections the day archive omits).
+    dated_listings: tuple[str, ...] = ()
+    # CSS selectors of a listing page (item, link, date, pagination); missing ones take discovery's defaults.
+    listing: dict[str, str] = field(default_factory=dict)
     # CSS selectors by field (title, date, author, body, lead, noise); each field's
     # alternatives are tried in order. None: the page's metadata and generic extraction.
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -50,14 +54,23 @@ class Source:
         return (urlsplit(url).hostname or "").lower() in self.allowed_hosts
 
     def article_id(self, url: str) -> str | None:
-        """The source's own article id in ``url``, or None when it has none."""
+        """The source's own article id in ``url``, or None when it has none.
+
+        A pattern with a ``kind`` group numbers that kind of article separately (a
+        site's long reads next to its news): the id is then ``kind:id``, so that two
+        sequences sharing a number stay two articles.
+        """
         if not self.article_url_pattern or not self.owns_url(url):
             return None
         match = re.match(self.article_url_pattern, urlsplit(url).path or "/")
-        return match.group("id") if match and "id" in match.groupdict() else None
+        if not match or "id" not in match.groupdict():
+            return None
+        kind = match.groupdict().get("kind")
+        return f"{kind}:{match['id']}" if kind else match["id"]
 
 
 SELECTOR_FIELDS = ("title", "date", "author", "body", "lead", "noise")
+LISTING_FIELDS = ("item", "link", "date", "pagination")
 
 # The shape of one entry of sources.yaml; jsonschema gives each mistake a path.
 ENTRY_SCHEMA: dict = {
@@ -82,6 +95,12 @@ ENTRY_SCHEMA: dict = {
                 "day_archive": {"type": "string"},
                 "feeds": {"type": "array", "items": {"type": "string"}},
                 "sitemaps": {"type": "array", "items": {"type": "string"}},
+                "dated_listings": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+                "listing": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {k: {"type": "string", "minLength": 1} for k in LISTING_FIELDS},
+                },
             },
         },
         "selectors": {
@@ -113,14 +132,17 @@ def _check_entry(entry: object) -> None:
             re.compile(entry["article_url_pattern"])
         except re.error as exc:
             raise SourceConfigError(f"source {entry['key']!r}: article_url_pattern: {exc}") from None
-    for name, value in (entry.get("selectors") or {}).items():
+    selectors = [(f"selectors.{name}", value) for name, value in (entry.get("selectors") or {}).items()]
+    selectors += [(f"discovery.listing.{name}", value)
+                  for name, value in ((entry.get("discovery") or {}).get("listing") or {}).items()]
+    for name, value in selectors:
         for selector in [value] if isinstance(value, str) else value:
             try:
                 cssselect.parse(selector)
             except cssselect.SelectorError as exc:
                 first_line = str(exc).splitlines()[0]
                 raise SourceConfigError(
-                    f"source {entry['key']!r}: selectors.{name}: not a CSS selector {selector!r}: "
+                    f"source {entry['key']!r}: {name}: not a CSS selector {selector!r}: "
                     f"{first_line}") from None
     tz = entry.get("timezone", "UTC")
     try:
@@ -147,6 +169,8 @@ def _source_from_entry(entry: dict) -> Source:
         day_archive=discovery.get("day_archive"),
         feeds=tuple(discovery.get("feeds") or ()),
         sitemaps=tuple(discovery.get("sitemaps") or ()),
+        dated_listings=tuple(discovery.get("dated_listings") or ()),
+        listing=dict(discovery.get("listing") or {}),
         selectors={name: (value,) if isinstance(value, str) else tuple(value)
                    for name, value in (entry.get("selectors") or {}).items()},
     )

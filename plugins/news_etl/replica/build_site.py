@@ -382,10 +382,13 @@ def article_page(a: dict, others: list[dict]) -> str:
 
 # ---------------------------------------------------------------- listings and feeds
 def listing_item(item: dict, older: bool) -> str:
-    if older:
-        return (f'<div class="tn-tape-item">'
-                f'<a class="tn-link" href="{e(item["href"])}">{e(item["title"])}</a>'
-                f'<time class="tn-tape-time">{item["date"]}</time></div>')
+    if older:  # the real older markup: the list's items (div.tn-tape-item is its sidebar strip)
+        return (f'<div class="tn-news-author-list-item"><div class="tn-news-author-list-item-text">'
+                f'<span class="tn-news-author-list-title">{e(item["title"])}</span>'
+                f'<ul class="tn-data-list"><li><time>{item["date"]}</time></li></ul>'
+                f'<a class="tn-link" href="{e(item["href"])}">'
+                f'<span class="tn-hidden">{e(item["title"])}</span></a>'
+                f'</div></div>')
     return (f'<div class="content_main_item"><a class="content_main_item_img" href="{e(item["href"])}">'
             f'<img src="/static/img/placeholder.jpg" alt=""></a>'
             f'<span class="content_main_item_title"><a href="{e(item["href"])}">{e(item["title"])}</a></span>'
@@ -414,7 +417,7 @@ def listing_pages(base: str, heading: str, items: list[dict], older: bool,
     pages = {}
     for n, chunk in enumerate(chunks, 1):
         path = base if n == 1 else f"{base}page/{n}/"
-        wrapper = "tn-tape" if older else "content_main_list"
+        wrapper = "tn-news-author-list" if older else "content_main_list"
         main = (f'<h1 class="head-list">{e(heading)}</h1>{ad("list-top")}<div class="{wrapper}">'
                 + "\n".join(listing_item(it, older) for it in chunk) + "</div>"
                 + pagination(base, n, len(chunks)))
@@ -518,6 +521,8 @@ def build(site: Path = SITE) -> None:
     latest = [{"href": path_of(a), "title": a["title"], "date": shown_date(local_time(a))}
               for a in newest[:25]]
     files.update(listing_pages("/news/", "Последние новости", latest, False, newest[:5]))
+    # The long reads' own listing, which discovery reads for every day; this replica has none yet.
+    files.update(listing_pages("/article/", "Статьи", [], False, newest[:5]))
     feed_items = [rss_item(a) for a in feed_articles]
     feed_items[1]["href"] += "?utm_source=rss&utm_medium=feed"
     files["/news.rss"] = rss(feed_items)

@@ -1,4 +1,4 @@
-"""Discovery through feeds and sitemaps, for sources that have no day archive.
+"""Feeds and sitemaps: articles placed on a day by the dates their listings give.
 
 A local day's articles are the entries of the source's RSS/Atom feeds and
 sitemaps whose publication date falls on that day in the source's zone. Each
@@ -14,7 +14,7 @@ Feeds hold only the newest items and news sitemaps the last two days, so older
 days come from the plain sitemaps. Sitemap indexes are followed (the fetcher
 keeps every request on the source's hosts), skipping child sitemaps whose
 ``<lastmod>`` predates the day: they cannot list anything published on it.
-Without a day (``--latest``) only feed and news-sitemap entries are taken.
+Without a day (``discover_latest``) only feed and news-sitemap entries are taken.
 
 Feeds and sitemaps are fetched as ``kind="feed"``, so the fetcher's guard refuses
 entity-laden XML before anything parses it; sitemaps are then read with
@@ -31,10 +31,9 @@ from zoneinfo import ZoneInfo
 import feedparser
 from defusedxml import ElementTree as SafeElementTree
 
-from news_etl.canonical import canonical_url
 from news_etl.dates import DateParseError, parse_date
-from news_etl.discover import Discovery, _problem
-from news_etl.errors import Rejected, RetryableFailure
+from news_etl.discover.collect import Discovery, Problem, UrlCollector, fetch_listing
+from news_etl.page import Page
 from news_etl.sources import Source
 
 MAX_SITEMAPS = 50  # sitemap files read per discovery (indexes included): a bound on a runaway index
@@ -44,37 +43,27 @@ NEWS_SITEMAP, FEED, LASTMOD = 0, 1, 2
 
 
 @dataclass
-class _Entry:
-    url: str
+class _Dated:
     published: datetime | None  # aware UTC
     rank: int
-    order: int                  # first-seen position, a stable tie-break
-    recent: bool                # listed by a feed or a news sitemap (what --latest reads)
+    recent: bool                # listed by a feed or a news sitemap (what discover_latest reads)
 
 
 class _Entries:
-    """Article URLs of one source, one per article id, each with its best-known date."""
+    """The collected articles, each with the best date any listing gave it."""
 
     def __init__(self, source: Source) -> None:
-        self.source = source
-        self.by_id: dict[str, _Entry] = {}
+        self.collector = UrlCollector(source)
+        self.dated: dict[str, _Dated] = {}
 
     def add(self, href: str, base: str, published: datetime | None, rank: int) -> None:
-        try:
-            url = canonical_url(urljoin(base, href.strip()), self.source)
-        except ValueError:
-            return
-        if not self.source.owns_url(url):
-            return  # a partner site's link in the feed is another source
-        # A source that numbers its articles is keyed by that id; otherwise the canonical URL is the id.
-        key = self.source.article_id(url) if self.source.article_url_pattern else url
+        key = self.collector.add(href, base)
         if key is None:
-            return  # section, tag or static page listed in a sitemap
+            return
         recent = rank < LASTMOD
-        known = self.by_id.get(key)
+        known = self.dated.get(key)
         if known is None:
-            self.by_id[key] = _Entry(url, published, rank if published else LASTMOD + 1, len(self.by_id),
-                                     recent)
+            self.dated[key] = _Dated(published, rank if published else LASTMOD + 1, recent)
             return
         known.recent = known.recent or recent
         if published is not None and rank < known.rank:
@@ -116,11 +105,10 @@ def _feed_date(entry) -> datetime | None:
     return None
 
 
-def _read_feed(page, entries: _Entries, found: Discovery) -> None:
+def _read_feed(page: Page, entries: _Entries, found: Discovery) -> None:
     parsed = feedparser.parse(page.body, response_headers={"content-type": page.content_type})
     if parsed.bozo and not parsed.entries:
-        problem = Rejected("discover", "bad_feed", str(parsed.bozo_exception))
-        found.problems.append(_problem(page.url, problem))
+        found.problems.append(Problem(page.url, "bad_feed", f"{page.url}: {parsed.bozo_exception}"))
         return
     for entry in parsed.entries:
         link = entry.get("link") or entry.get("id")
@@ -128,13 +116,13 @@ def _read_feed(page, entries: _Entries, found: Discovery) -> None:
             entries.add(link, page.url, _feed_date(entry), FEED)
 
 
-def _read_sitemap(page, entries: _Entries, source: Source, day_start: datetime | None,
+def _read_sitemap(page: Page, entries: _Entries, source: Source, day_start: datetime | None,
                   found: Discovery) -> list[str]:
     """Add the URLs of a sitemap; return the child sitemaps of a sitemap index worth reading."""
     try:
         root = SafeElementTree.fromstring(page.body)
     except SafeElementTree.ParseError as exc:
-        found.problems.append(_problem(page.url, Rejected("discover", "bad_sitemap", str(exc))))
+        found.problems.append(Problem(page.url, "bad_sitemap", f"{page.url}: {exc}"))
         return []
     kind = _local_name(root.tag)
     if kind == "sitemapindex":
@@ -146,8 +134,8 @@ def _read_sitemap(page, entries: _Entries, source: Source, day_start: datetime |
                 children.append(urljoin(page.url, loc))
         return children
     if kind != "urlset":
-        found.problems.append(_problem(page.url, Rejected("discover", "bad_sitemap",
-                                                          f"root element <{kind}> is not a sitemap")))
+        found.problems.append(Problem(page.url, "bad_sitemap",
+                                      f"{page.url}: root element <{kind}> is not a sitemap"))
         return []
     for item in root:
         loc = _child_text(item, "loc")
@@ -162,21 +150,11 @@ def _read_sitemap(page, entries: _Entries, source: Source, day_start: datetime |
     return []
 
 
-def _fetch(fetcher, url: str, found: Discovery):
-    try:
-        page = fetcher.fetch(url, kind="feed")
-    except (Rejected, RetryableFailure) as exc:
-        found.problems.append(_problem(url, exc))
-        return None
-    found.pages.append(page)
-    return page
-
-
 def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
     """The articles the source's feeds and sitemaps date to local ``day`` (None: the latest ones).
 
-    URLs are canonical, one per article id, newest first. A feed or sitemap that
-    cannot be read is a problem in the result; the others are still used.
+    URLs are canonical, one per article identity, newest first. A feed or sitemap
+    that cannot be read is a problem in the result; the others are still used.
     """
     zone = ZoneInfo(source.timezone)
     day_start = datetime.combine(day, time(0), zone).astimezone(UTC) if day else None
@@ -184,7 +162,7 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
     entries = _Entries(source)
     base = source.base_url + "/"
     for feed_path in source.feeds:
-        page = _fetch(fetcher, urljoin(base, feed_path), found)
+        page = fetch_listing(fetcher, urljoin(base, feed_path), found, kind="feed")
         if page is not None:
             _read_feed(page, entries, found)
     queue = [urljoin(base, path) for path in source.sitemaps]
@@ -194,21 +172,21 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
         if url in seen:
             continue
         if len(seen) >= MAX_SITEMAPS:
-            found.problems.append(Rejected("discover", "too_many_sitemaps",
-                                           f"{url}: stopped after {MAX_SITEMAPS} sitemaps"))
+            found.problems.append(Problem(url, "too_many_sitemaps", f"stopped after {MAX_SITEMAPS} sitemaps"))
             break
         seen.add(url)
-        page = _fetch(fetcher, url, found)
+        page = fetch_listing(fetcher, url, found, kind="feed")
         if page is not None:
             queue.extend(_read_sitemap(page, entries, source, day_start, found))
 
-    chosen = list(entries.by_id.values())
+    listed = [(n, url, entries.dated[key]) for n, (key, url) in enumerate(entries.collector.items())]
     if day is not None:
-        # Undated entries cannot be placed on a day; they are still found by --latest.
-        chosen = [e for e in chosen if e.published is not None and e.published.astimezone(zone).date() == day]
+        # Undated entries cannot be placed on a day; they are still found by discover_latest.
+        listed = [e for e in listed
+                  if e[2].published is not None and e[2].published.astimezone(zone).date() == day]
     else:
-        chosen = [e for e in chosen if e.recent]
+        listed = [e for e in listed if e[2].recent]
     epoch = datetime.min.replace(tzinfo=UTC)
-    chosen.sort(key=lambda e: (-(e.published or epoch).timestamp(), e.order))
-    found.urls = [e.url for e in chosen]
+    listed.sort(key=lambda e: (-(e[2].published or epoch).timestamp(), e[0]))  # newest first, then as found
+    found.urls = [url for _n, url, _dated in listed]
     return found
