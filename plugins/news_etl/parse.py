@@ -132,18 +132,22 @@ def _organizations(metadata: PageMetadata, source: Source) -> set[str]:
 
 
 def _declared(metadata: PageMetadata, source: Source, layer: str) -> dict[str, Any]:
-    """Title, date and author as the page declares them in one layer ("json-ld" or "meta")."""
+    """Title, date and author as the page declares them in one layer ("json-ld" or "meta").
+
+    Microdata and rel=author are visible markup: for a configured source its selectors say
+    where that is, so they are left to the generic extractor.
+    """
     found: dict[str, Any] = {}
     for text, where in metadata.headlines():
         if where == layer or (layer == "meta" and where == "opengraph"):
             found["title"] = strip_site_name(text, source) if layer == "meta" else text
             break
     for text, where in metadata.published():
-        if where == layer or (layer == "meta" and where == "microdata"):
+        if where == layer:
             found["date"] = text
             break
     for names, where in metadata.authors():
-        if where == layer or (layer == "meta" and where == "microdata"):
+        if where == layer:
             found["author"] = clean_authors(names, _organizations(metadata, source))
             if found["author"]:
                 break
@@ -152,11 +156,15 @@ def _declared(metadata: PageMetadata, source: Source, layer: str) -> dict[str, A
 
 # -- layer 3: the source's selectors --------------------------------------------
 def _matches(root: etree._Element, selectors: tuple[CSSSelector, ...], rules: _Rules):
-    """Per alternative, the elements it matches outside noise blocks, for the alternatives that match."""
+    """Per alternative, the elements it matches outside noise blocks, cleaned of the noise inside them."""
     for selector in selectors:
         found = [el for el in selector(root)
                  if not any(rules.noise_classes.intersection((anc.get("class") or "").split())
                             for anc in el.iterancestors())]
+        for el in found:
+            for junk in rules.noise(el):
+                if junk is not el and junk.getparent() is not None:
+                    junk.drop_tree()  # keeps the text after it
         if found:
             yield found
 
@@ -181,11 +189,7 @@ def _from_selectors(root: etree._Element, source: Source, metadata: PageMetadata
             found["author"] = names
             break
     for elements in _matches(root, fields["body"], rules):
-        body = elements[0]
-        for junk in rules.noise(body):
-            if junk is not body and junk.getparent() is not None:
-                junk.drop_tree()  # keeps the text after it
-        paragraphs = paragraphs_of(body)
+        paragraphs = paragraphs_of(elements[0])
         if any(p.strip() for p in paragraphs):
             lead = next(_matches(root, fields["lead"], rules), None)
             found["body"] = (paragraphs_of(lead[0]) if lead else []) + paragraphs
