@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from news_etl.errors import Rejected
 from news_etl.boilerplate import is_boilerplate
+from news_etl.errors import Rejected
 from news_etl.normalize import clean_paragraphs, clean_text
 from news_etl.parse import parse_article
 from news_etl.sources import get_source

@@ -1,4 +1,4 @@
-"""news_etl.saved_pages: `news-etl extract` runs the pipeline's parse for configured sources, and manifests."""
+"""news_etl.saved_pages: `news-etl extract` runs the pipeline's parse for configured sources; manifests."""
 
 from __future__ import annotations
 
