@@ -40,6 +40,9 @@ from news_etl.record import Article
 from news_etl.sources import Source
 
 _PURE_CLASS = re.compile(r"^\.[\w-]+$")
+_CLASS_NAME = re.compile(r"\.([\w-]+)")
+_NEGATION = re.compile(r":not\([^)]*\)")
+_CLASSES = etree.XPath("//@class")
 _FIELDS = ("title", "date", "author", "body", "lead")
 
 
@@ -47,7 +50,10 @@ _FIELDS = ("title", "date", "author", "body", "lead")
 class _Rules:
     """A source's selectors, compiled once per process."""
 
-    fields: dict[str, tuple[CSSSelector, ...]]  # each field's alternatives, in order of preference
+    # Each field's alternatives, in order of preference, each with the class sets of its comma
+    # parts: an alternative none of whose parts has all its classes on the page is not evaluated
+    # (cssselect's class test is a string search per element; most alternatives miss).
+    fields: dict[str, tuple[tuple[CSSSelector, tuple[frozenset[str], ...]], ...]]
     noise: CSSSelector
     # Classes of the noise blocks given as a bare class: a date or a name inside one of them
     # (a related-news block, a comment) is not the article's.
@@ -59,7 +65,9 @@ def _compile(selectors: tuple[tuple[str, tuple[str, ...]], ...]) -> _Rules:
     config = dict(selectors)
     noise = ", ".join((BOILERPLATE_SELECTORS, *config.get("noise", ())))
     return _Rules(
-        fields={name: tuple(CSSSelector(sel) for sel in config.get(name, ())) for name in _FIELDS},
+        fields={name: tuple((CSSSelector(sel), tuple(frozenset(_CLASS_NAME.findall(_NEGATION.sub("", part)))
+                                                      for part in sel.split(",")))
+                            for sel in config.get(name, ())) for name in _FIELDS},
         noise=CSSSelector(noise),
         noise_classes=frozenset(s.strip()[1:] for s in noise.split(",") if _PURE_CLASS.match(s.strip())),
     )
@@ -155,9 +163,11 @@ def _declared(metadata: PageMetadata, source: Source, layer: str) -> dict[str, A
 
 
 # -- layer 3: the source's selectors --------------------------------------------
-def _matches(root: etree._Element, selectors: tuple[CSSSelector, ...], rules: _Rules):
+def _matches(root: etree._Element, selectors, rules: _Rules, classes: set[str]):
     """Per alternative, the elements it matches outside noise blocks, cleaned of the noise inside them."""
-    for selector in selectors:
+    for selector, parts in selectors:
+        if not any(part <= classes for part in parts):
+            continue
         found = [el for el in selector(root)
                  if not any(rules.noise_classes.intersection((anc.get("class") or "").split())
                             for anc in el.iterancestors())]
@@ -174,24 +184,25 @@ def _from_selectors(root: etree._Element, source: Source, metadata: PageMetadata
     if rules is None:
         return {}
     fields = rules.fields
+    classes = {name for value in _CLASSES(root) for name in value.split()}
     found: dict[str, Any] = {}
-    for elements in _matches(root, fields["title"], rules):
+    for elements in _matches(root, fields["title"], rules, classes):
         if title := next(filter(None, map(_text, elements)), None):
             found["title"] = title
             break
-    for elements in _matches(root, fields["date"], rules):
+    for elements in _matches(root, fields["date"], rules, classes):
         if value := elements[0].get("datetime") or _text(elements[0]):
             found["date"] = value
             break
-    for elements in _matches(root, fields["author"], rules):
+    for elements in _matches(root, fields["author"], rules, classes):
         # Every element of the first matching alternative: one per author.
         if names := clean_authors([_text(el) for el in elements], _organizations(metadata, source)):
             found["author"] = names
             break
-    for elements in _matches(root, fields["body"], rules):
+    for elements in _matches(root, fields["body"], rules, classes):
         paragraphs = paragraphs_of(elements[0])
         if any(p.strip() for p in paragraphs):
-            lead = next(_matches(root, fields["lead"], rules), None)
+            lead = next(_matches(root, fields["lead"], rules, classes), None)
             found["body"] = (paragraphs_of(lead[0]) if lead else []) + paragraphs
             break
     return found
