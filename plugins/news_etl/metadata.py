@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-_JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()')
+_JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()', smart_strings=False)
 _META = etree.XPath("//meta[@content][@property or @name or @itemprop]")
 _MICRODATA = etree.XPath('//*[@itemprop="datePublished" or @itemprop="author" or @rel="author"]')
 _WS = re.compile(r"\s+")

@@ -42,7 +42,7 @@ from news_etl.sources import Source
 _PURE_CLASS = re.compile(r"^\.[\w-]+$")
 _CLASS_NAME = re.compile(r"\.([\w-]+)")
 _NEGATION = re.compile(r":not\([^)]*\)")
-_CLASSES = etree.XPath("//@class")
+_CLASSES = etree.XPath("//@class", smart_strings=False)
 _FIELDS = ("title", "date", "author", "body", "lead")
 
 
