@@ -26,6 +26,7 @@ import html as htmllib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -114,9 +115,23 @@ class PageMetadata:
     article: dict = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     meta_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # (attribute, text or content) of microdata/rel=author elements, in page order
-    marked: tuple[tuple[str, str], ...] = ()
     url: str | None = None
+    tree: etree._Element | None = field(default=None, repr=False)
+
+    @cached_property
+    def marked(self) -> tuple[tuple[str, str], ...]:
+        """(attribute, text or content) of microdata and rel=author elements, in page order.
+
+        Read on first use: the site parser leaves visible markup to the source's selectors.
+        """
+        marked: list[tuple[str, str]] = []
+        for node in _MICRODATA(self.tree) if self.tree is not None else ():
+            if node.tag == "meta":
+                continue  # a <meta>, read with the others
+            attr = "rel" if node.get("rel") == "author" else node.get("itemprop")
+            value = node.get("content") or node.get("datetime") if attr == "datePublished" else None
+            marked.append((attr, _clean(value or node.text_content())))
+        return tuple(marked)
 
     def headlines(self) -> list[tuple[str, str]]:
         """(title, layer) as declared: JSON-LD headline, og:title, twitter:title."""
@@ -184,15 +199,8 @@ def read_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
         if key and content:
             meta.setdefault(key, content)
             lists.setdefault(key, []).append(content)
-    marked: list[tuple[str, str]] = []
-    for node in _MICRODATA(tree):
-        if node.tag == "meta":
-            continue  # read above
-        attr = "rel" if node.get("rel") == "author" else node.get("itemprop")
-        value = node.get("content") or node.get("datetime") if attr == "datePublished" else None
-        marked.append((attr, _clean(value or node.text_content())))
     return PageMetadata(objects=tuple(objects), article=_article_object(objects), meta=meta,
-                        meta_lists={k: tuple(v) for k, v in lists.items()}, marked=tuple(marked), url=url)
+                        meta_lists={k: tuple(v) for k, v in lists.items()}, url=url, tree=tree)
 
 
 # ---------------------------------------------------------------- author names

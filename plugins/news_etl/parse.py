@@ -163,49 +163,73 @@ def _declared(metadata: PageMetadata, source: Source, layer: str) -> dict[str, A
 
 
 # -- layer 3: the source's selectors --------------------------------------------
-def _matches(root: etree._Element, selectors, rules: _Rules, classes: set[str]):
-    """Per alternative, the elements it matches outside noise blocks, cleaned of the noise inside them."""
+def _matches(root: etree._Element, selectors, rules: _Rules, classes: set[str], every: bool = False):
+    """Per alternative that matches, its first element (``every``: all of them) outside noise blocks,
+    cleaned of the noise inside it."""
     for selector, parts in selectors:
         if not any(part <= classes for part in parts):
             continue
-        found = [el for el in selector(root)
-                 if not any(rules.noise_classes.intersection((anc.get("class") or "").split())
-                            for anc in el.iterancestors())]
-        for el in found:
+        found = []
+        for el in selector(root):
+            if any(rules.noise_classes.intersection((anc.get("class") or "").split())
+                   for anc in el.iterancestors()):
+                continue
             for junk in rules.noise(el):
                 if junk is not el and junk.getparent() is not None:
                     junk.drop_tree()  # keeps the text after it
+            found.append(el)
+            if not every:
+                break
         if found:
             yield found
 
 
-def _from_selectors(root: etree._Element, source: Source, metadata: PageMetadata) -> dict[str, Any]:
-    rules = _rules(source)
-    if rules is None:
-        return {}
-    fields = rules.fields
-    classes = {name for value in _CLASSES(root) for name in value.split()}
-    found: dict[str, Any] = {}
-    for elements in _matches(root, fields["title"], rules, classes):
-        if title := next(filter(None, map(_text, elements)), None):
-            found["title"] = title
-            break
-    for elements in _matches(root, fields["date"], rules, classes):
-        if value := elements[0].get("datetime") or _text(elements[0]):
-            found["date"] = value
-            break
-    for elements in _matches(root, fields["author"], rules, classes):
+class _FromSelectors:
+    """The fields the source's selectors give, each looked up the first time it is asked for.
+
+    A field an earlier layer already gave is never looked up (the body always is): most
+    pages declare their title, date and author.
+    """
+
+    def __init__(self, root: etree._Element, source: Source, metadata: PageMetadata) -> None:
+        self._root, self._source, self._metadata = root, source, metadata
+        self._rules = _rules(source)
+        self._classes: set[str] | None = None
+        self._found: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if self._rules is None:
+            return None
+        if name not in self._found:
+            if self._classes is None:
+                self._classes = {c for value in _CLASSES(self._root) for c in value.split()}
+            self._found[name] = getattr(self, "_" + name)(self._rules.fields, self._classes)
+        return self._found[name]
+
+    def _matches(self, selectors, classes: set[str], every: bool = False):
+        return _matches(self._root, selectors, self._rules, classes, every)
+
+    def _title(self, fields, classes) -> str | None:
+        return next((title for elements in self._matches(fields["title"], classes)
+                     if (title := _text(elements[0]))), None)
+
+    def _date(self, fields, classes) -> str | None:
+        return next((value for elements in self._matches(fields["date"], classes)
+                     if (value := elements[0].get("datetime") or _text(elements[0]))), None)
+
+    def _author(self, fields, classes) -> str | None:
+        organizations = _organizations(self._metadata, self._source)
         # Every element of the first matching alternative: one per author.
-        if names := clean_authors([_text(el) for el in elements], _organizations(metadata, source)):
-            found["author"] = names
-            break
-    for elements in _matches(root, fields["body"], rules, classes):
-        paragraphs = paragraphs_of(elements[0])
-        if any(p.strip() for p in paragraphs):
-            lead = next(_matches(root, fields["lead"], rules, classes), None)
-            found["body"] = (paragraphs_of(lead[0]) if lead else []) + paragraphs
-            break
-    return found
+        return next((names for elements in self._matches(fields["author"], classes, every=True)
+                     if (names := clean_authors([_text(el) for el in elements], organizations))), None)
+
+    def _body(self, fields, classes) -> list[str] | None:
+        for elements in self._matches(fields["body"], classes):
+            paragraphs = paragraphs_of(elements[0])
+            if any(p.strip() for p in paragraphs):
+                lead = next(self._matches(fields["lead"], classes), None)
+                return (paragraphs_of(lead[0]) if lead else []) + paragraphs
+        return None
 
 
 # -- layer 4: generic extraction ------------------------------------------------
@@ -243,10 +267,10 @@ def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime |
     fetched_at = fetched_at or datetime.now(UTC)
     root = _tree(html)
     metadata = read_metadata(root, url)
-    layers: list[tuple[str, dict[str, Any]]] = [
+    layers: list[tuple[str, Any]] = [
         ("json-ld", _declared(metadata, source, "json-ld")),
         ("meta", _declared(metadata, source, "meta")),
-        ("selectors", _from_selectors(root, source, metadata)),
+        ("selectors", _FromSelectors(root, source, metadata)),
     ]
     needed = ("title", "date", "body")
     if not all(any(found.get(f) for _, found in layers) for f in needed):
@@ -266,9 +290,7 @@ def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime |
         raise Rejected("parse", "no_body", "no layer found the article text")
 
     # The first layer whose date can be read wins; an unreadable one falls through to the next.
-    dates = [(layer, found["date"]) for layer, found in layers if found.get("date")]
-    if not dates:
-        raise Rejected("parse", "no_date", "no layer found a publication date")
+    dates = ((layer, value) for layer, found in layers if (value := found.get("date")))
     problem = None
     for layer, value in dates:
         try:
@@ -281,7 +303,7 @@ def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime |
             extraction["published_at_offset"] = published.offset_disagreement
         break
     else:
-        raise problem
+        raise problem or Rejected("parse", "no_date", "no layer found a publication date")
     extraction.setdefault("author", "none")
     return build_article(title=values["title"], published_at=published.at, author=values.get("author"),
                          paragraphs=values["body"], url=url, source=source, fetched_at=fetched_at,
