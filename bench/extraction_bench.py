@@ -42,7 +42,8 @@ from readability import Document
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO / "tests")]
 
-from news_etl.extract import extract_file, extract_generic  # noqa: E402
+from news_etl.extract import extract_generic  # noqa: E402
+from news_etl.saved_pages import extract_file  # noqa: E402
 
 BENCH_DIR = REPO.parent / "shared" / "benchmarks" / "article-extraction"
 WORD = re.compile(r"\w+")

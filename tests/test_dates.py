@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from news_etl.dates import DateParseError, parse_date, to_utc
+from news_etl.dates import DateParseError, parse_date, read_page_date, to_utc
 
 TZ = "Asia/Almaty"
 
@@ -133,3 +134,69 @@ def test_garbage_is_rejected(text):
 def test_to_utc_uses_the_tz_database_not_a_fixed_offset():
     assert to_utc(datetime(2024, 2, 29, 12, 0), TZ) == utc(2024, 2, 29, 6, 0)
     assert to_utc(datetime(2024, 3, 1, 12, 0), TZ) == utc(2024, 3, 1, 7, 0)
+
+
+# The offset rule (read_page_date): a declared offset that the tz database does not give the source's
+# zone at that wall clock is dropped, and the wall clock is read in the zone; UTC is taken as written.
+# text, source zone, expected UTC, recorded disagreement
+DECLARED_OFFSETS = [
+    ("2024-02-29T10:00:00+06:00", TZ, utc(2024, 2, 29, 4, 0), None),        # Almaty's +6, last day of it
+    ("2024-02-29T10:00:00+05:00", TZ, utc(2024, 2, 29, 4, 0), "declared +05:00, Asia/Almaty +06:00"),
+    ("2024-03-01T10:00:00+06:00", TZ, utc(2024, 3, 1, 5, 0), "declared +06:00, Asia/Almaty +05:00"),
+    ("2024-03-01T10:00:00+05:00", TZ, utc(2024, 3, 1, 5, 0), None),
+    ("2023-09-12T06:02:01+06:00", TZ, utc(2023, 9, 12, 0, 2, 1), None),     # Tengrinews JSON-LD, before
+    ("2024-03-29T06:02:01+06:00", TZ, utc(2024, 3, 29, 1, 2, 1), "declared +06:00, Asia/Almaty +05:00"),
+    ("2023-09-12T06:02:00+05:00", TZ, utc(2023, 9, 12, 0, 2), "declared +05:00, Asia/Almaty +06:00"),
+    ("2024-02-29T23:30:00+06:00", TZ, utc(2024, 2, 29, 17, 30), None),      # the repeated hour, either
+    ("2024-02-29T23:30:00+05:00", TZ, utc(2024, 2, 29, 18, 30), None),      # occurrence is Almaty's
+    ("2024-03-15T05:00:00Z", TZ, utc(2024, 3, 15, 5, 0), None),              # an instant in UTC
+    ("2024-03-15T10:00:00", TZ, utc(2024, 3, 15, 5, 0), None),               # no offset: the zone's
+    # Another zone, with daylight saving time.
+    ("2024-07-01T10:00:00+02:00", "Europe/Berlin", utc(2024, 7, 1, 8, 0), None),
+    ("2024-07-01T10:00:00+01:00", "Europe/Berlin", utc(2024, 7, 1, 8, 0),
+     "declared +01:00, Europe/Berlin +02:00"),
+    ("2024-01-15T10:00:00+01:00", "Europe/Berlin", utc(2024, 1, 15, 9, 0), None),
+    ("2024-01-15T10:00:00-05:00", "America/New_York", utc(2024, 1, 15, 15, 0), None),
+    ("2024-07-15T10:00:00-05:00", "America/New_York", utc(2024, 7, 15, 14, 0),
+     "declared -05:00, America/New_York -04:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "tz", "expected", "disagreement"), DECLARED_OFFSETS,
+                         ids=[f"{t} ({z})" for t, z, _, _ in DECLARED_OFFSETS])
+def test_a_declared_offset_that_disagrees_with_the_zone_loses_to_the_wall_clock(text, tz, expected,
+                                                                                 disagreement):
+    found = read_page_date(text, tz=tz)
+    assert found.at == expected
+    assert found.offset_disagreement == disagreement
+    assert found.date_only is False
+    if not text.endswith("Z"):  # the local time shown is the one written
+        written = datetime.fromisoformat(text).replace(tzinfo=None)
+        assert found.at.astimezone(ZoneInfo(tz)).replace(tzinfo=None) == written
+
+
+def test_without_zone_wins_a_declared_offset_is_kept():
+    found = read_page_date("2024-03-01T10:00:00+06:00", tz=TZ, zone_wins=False)
+    assert found.at == utc(2024, 3, 1, 4, 0) and found.offset_disagreement is None
+
+
+# fetched_at (UTC), shown text, expected local time in Almaty, day only
+PAGE_FORMS = [
+    (utc(2024, 4, 8, 12, 0), "27 марта 2024 | 20:10", datetime(2024, 3, 27, 20, 10), False),
+    (utc(2024, 4, 8, 12, 0), "Сегодня | 19:40", datetime(2024, 4, 8, 19, 40), False),
+    (utc(2024, 4, 8, 12, 0), "Вчера | 09:05", datetime(2024, 4, 7, 9, 5), False),
+    (utc(2024, 4, 8, 20, 0), "Сегодня", datetime(2024, 4, 9, 0, 0), True),   # 01:00 on Apr 9 in Almaty
+    (utc(2024, 4, 8, 12, 0), "Вчера", datetime(2024, 4, 7, 0, 0), True),
+    (utc(2024, 4, 8, 12, 0), "05 апреля 2024 06:26", datetime(2024, 4, 5, 6, 26), False),
+    (utc(2024, 4, 8, 12, 0), "5 апреля 2024", datetime(2024, 4, 5, 0, 0), True),
+    (utc(2024, 4, 8, 12, 0), "2024-04-05", datetime(2024, 4, 5, 0, 0), True),
+]
+
+
+@pytest.mark.parametrize(("now", "text", "local", "day_only"), PAGE_FORMS,
+                         ids=[t for _, t, _, _ in PAGE_FORMS])
+def test_listing_forms_relative_days_and_date_only_values(now, text, local, day_only):
+    found = read_page_date(text, tz=TZ, now=now)
+    assert found.at.tzinfo is not None
+    assert found.at.astimezone(ZoneInfo(TZ)).replace(tzinfo=None) == local
+    assert found.date_only is day_only

@@ -7,7 +7,9 @@ import io
 import sys
 from datetime import UTC, datetime
 
-from news_etl.extract import clean_authors, extract_file, extract_generic, read_html
+from news_etl.extract import extract_generic
+from news_etl.metadata import clean_authors
+from news_etl.saved_pages import extract_file, read_html
 
 PARAGRAPHS = [
     "В Алматы в среду открылся новый участок метрополитена протяжённостью четыре километра, "

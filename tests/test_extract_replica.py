@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from news_etl.extract import extract_generic, read_html
+from news_etl.extract import extract_generic
 from news_etl.replica import SITE_DIR
+from news_etl.saved_pages import read_html
 from news_etl.sources import get_source
 from replica_expected import EXPECTED
 

@@ -6,8 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from news_etl.boilerplate import is_boilerplate
 from news_etl.errors import Rejected
-from news_etl.normalize import clean_paragraphs, clean_text, is_boilerplate
+from news_etl.normalize import clean_paragraphs, clean_text
 from news_etl.parse import parse_article
 from news_etl.sources import get_source
 
@@ -230,7 +231,32 @@ def test_clean_text(raw, clean):
     ("Наши новости теперь в WhatsApp! Подписывайтесь на канал.", True),
     ("Самые важные новости — в нашем Telegram-канале. Подписывайтесь!", True),
     ("Подписывайтесь на наш Instagram", True),
+    ("Фото Tengrinews.kz/Турар Казангапов", True),                 # credits without a separator
+    ("Фото пресс-службы Акорды", True),
+    ("Фото ©️ Tengrinews.kz", True),
+    ("Фото предоставлено героями материала", True),
+    ("Иллюстрация предоставлена автором", True),
+    ("Текст подготовила: Аружан Дарибай", True),
+    ("Текст: Анастасия Солнцева. Фото: Алихан Сариев", True),
+    ("Photo by Jane Doe/Reuters", True),
+    ("Посмотреть эту публикацию в Instagram", True),               # what an embed leaves
+    ("View this post on Instagram", True),
+    ("Публикация от Иван (@ivan_kz_uragan)", True),
+    ("A post shared by NASA (@nasa)", True),
+    ("@saryy_gl #жалобы #астана ♬ Shootout - Izzamuzzic", True),
+    ("♬ оригинальный звук - Рамазан Амантай", True),
+    ("PR", True),                                                   # sponsored-content markers
+    ("Рекламный материал", True),
+    ("На правах рекламы", True),
+    ("Материал предоставлен QazaqGaz", True),
+    ('Другие статьи спецпроекта "Что будет с Казахстаном?" читайте по ссылке.', True),
     ("Фотографии с места событий опубликовала полиция.", False),
+    ("Текст и фото: Меруерт Нургазинова", False),                  # a byline, kept as the page shows it
+    ("Фото выше и несколько подряд далее - это участок дороги на улице Луганского (от улицы Сатпаева до "
+     "улицы Омарова). Водители отмечают, что каждые 100 метров здесь ямы.", False),
+    ("Другие жители комплекса отмечают, что им хотелось бы больше автобусных маршрутов.", False),
+    ("Материал подготовил Данияр Есетов", False),
+    ("PR-служба компании сообщила о новых тарифах для абонентов.", False),
     ("В работе Telegram произошел сбой, пользователи жаловались на задержки сообщений.", False),
     ("Читатели также спрашивали о сроках ремонта.", False),
 ])

@@ -83,8 +83,17 @@ def cmd_seeds_export(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from news_etl.extract import extract_file
+    from news_etl.saved_pages import extract_file, extract_manifest
 
+    if (args.file is None) == (args.manifest is None):
+        raise UsageError("give either FILE or --manifest FILE")
+    if args.manifest is not None:
+        if not args.manifest.is_file():
+            raise UsageError(f"no such file: {args.manifest}")
+        with args.manifest.open(encoding="utf-8") as lines:
+            for result in extract_manifest(lines, base=args.manifest.parent):
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+        return EXIT_OK
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"no such file: {args.file}")
     print(json.dumps(extract_file(args.file, url=args.url), ensure_ascii=False, indent=2))
@@ -184,9 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--source", metavar="NAME", help="only this source (key or display name)")
     export.set_defaults(func=cmd_seeds_export)
 
-    extract = commands.add_parser("extract", help="extract one saved page and print it as JSON")
-    extract.add_argument("file", metavar="FILE", help=".html, .html.gz or - for standard input")
+    extract = commands.add_parser("extract", help="extract saved pages as the pipeline does, print JSON")
+    extract.add_argument("file", metavar="FILE", nargs="?", help=".html, .html.gz or - for standard input")
     extract.add_argument("--url", help="the page's URL (picks the source's rules and time zone)")
+    extract.add_argument("--manifest", type=Path, metavar="FILE",
+                         help='JSON Lines of {"file": ..., "url": ...}: one JSON object per line, in order')
     extract.set_defaults(func=cmd_extract)
 
     run = commands.add_parser("run", help="run the whole pipeline for local days of a source")

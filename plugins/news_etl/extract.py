@@ -7,33 +7,31 @@ JSON-LD ``articleBody``), link density and caption markup in the DOM, and a
 short lexicon of boilerplate phrases (newsletter, "read more", follow us).
 When trafilatura's text covers only part of a container whose siblings repeat
 its markup (articles split into chunks around ads), the sibling chunks are
-added; readability-lxml is asked for a second opinion only when the result
-looks too short for the page. Title, date and author come from JSON-LD, then
-OpenGraph/meta tags, then visible markup; dates go through the project's one
-date parser (news_etl.dates.parse_date) with the source's zone and language.
+added. Boilerplate lines and embeds are the project's one lexicon
+(``news_etl.boilerplate``). Title, date and author come from what the page
+declares (``news_etl.metadata``, the reader the site parser uses too), then
+visible markup; dates go through the project's one date parser
+(``news_etl.dates``) with the source's zone and language.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import trafilatura
+from cssselect import GenericTranslator
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from news_etl.dates import DateParseError, parse_date
-from news_etl.page import decode_body
-from news_etl.sources import source_for_url
+from news_etl.boilerplate import EMBED_SELECTORS, is_boilerplate, is_edge_furniture
+from news_etl.dates import DateParseError, PageDate, read_page_date
+from news_etl.metadata import BYLINE_PREFIX, PageMetadata, clean_authors, read_metadata
 
 
 @dataclass
@@ -41,92 +39,27 @@ class GenericExtraction:
     """What a page yields without selectors; any field may be None."""
 
     title: str | None
-    published_at: datetime | None
+    published: PageDate | None  # the date as the page means it (its own offset, day-only or not)
     author: str | None
     body: str | None
-    # field -> layer that gave it, e.g. {"title": "json-ld", "body": "trafilatura"}
+    # field -> layer that gave it, e.g. {"title": "json-ld", "body": "trafilatura"}; also
+    # "published_at_offset" when a declared offset disagreed with the source's zone.
     methods: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def published_at(self) -> datetime | None:
+        """The publication instant in UTC."""
+        return self.published.at.astimezone(UTC) if self.published else None
 
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
-                  "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "webpage",
-                  "liveblogposting", "report", "scholarlyarticle", "techarticle", "socialmediaposting"}
-
-
 def _clean(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
-
-
-# ---------------------------------------------------------------- declared data
-
-def _jsonld_objects(tree: HtmlElement) -> list[dict]:
-    """Every JSON-LD object on the page, flattened out of @graph and lists."""
-    found: list[dict] = []
-
-    def walk(obj: object, depth: int = 0) -> None:
-        if depth > 6:
-            return
-        if isinstance(obj, list):
-            for item in obj:
-                walk(item, depth + 1)
-        elif isinstance(obj, dict):
-            found.append(obj)
-            for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
-                if isinstance(obj.get(key), list | dict):
-                    walk(obj[key], depth + 1)
-
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        raw = (script.text or "").strip()
-        if not raw:
-            continue
-        try:
-            walk(json.loads(raw))
-        except ValueError:
-            # Some sites put raw newlines/tabs inside strings; lenient parsing rescues them.
-            try:
-                walk(json.loads(raw, strict=False))
-            except ValueError:
-                continue
-    return found
-
-
-def _types(obj: dict) -> set[str]:
-    value = obj.get("@type") or ()
-    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return {str(v).lower() for v in values}
-
-
-def _article_ld(objects: list[dict]) -> dict:
-    """The JSON-LD object describing the article (most specific type first)."""
-    best: dict = {}
-    best_rank = 99
-    for obj in objects:
-        types = _types(obj)
-        if not types & _ARTICLE_TYPES:
-            continue
-        rank = 2 if types <= {"webpage"} else 1 if types & {"article"} else 0
-        if "headline" in obj or "articleBody" in obj:
-            rank -= 0.5
-        if rank < best_rank:
-            best, best_rank = obj, rank
-    return best
-
-
-def _meta(tree: HtmlElement) -> dict[str, str]:
-    """<meta> values by lowercased property/name/itemprop (first occurrence wins)."""
-    values: dict[str, str] = {}
-    for node in tree.iterfind(".//meta"):
-        key = node.get("property") or node.get("name") or node.get("itemprop")
-        content = node.get("content")
-        if key and content and content.strip():
-            values.setdefault(key.strip().lower(), content.strip())
-    return values
 
 
 # ---------------------------------------------------------------- title
@@ -168,13 +101,9 @@ def _heading_text(node: HtmlElement) -> str:
     return text
 
 
-def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | None, str]:
-    site_names = [meta.get("og:site_name", ""), meta.get("application-name", ""),
-                  urlsplit(meta.get("og:url", "")).hostname or ""]
-    declared = [(_clean(ld.get("headline") if isinstance(ld.get("headline"), str) else ""), "json-ld"),
-                (_clean(meta.get("og:title")), "opengraph"),
-                (_clean(meta.get("twitter:title")), "meta")]
-    declared = [(t, m) for t, m in declared if t]
+def _title(tree: HtmlElement, metadata: PageMetadata) -> tuple[str | None, str]:
+    site_names = metadata.site_names()
+    declared = metadata.headlines()
     h1s = [_heading_text(h) for h in tree.iterfind(".//h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     # The visible headline wins when it agrees with what the page declares: declared titles
@@ -197,12 +126,6 @@ def _title(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> tuple[str | Non
 
 
 # ---------------------------------------------------------------- date
-
-_DATE_META = ("article:published_time", "og:published_time", "og:article:published_time",
-              "datepublished", "publishdate", "publish-date", "pubdate", "parsely-pub-date",
-              "sailthru.date", "dc.date.issued", "dc.date", "dcterms.created", "date",
-              "article.published", "cxenseparse:recs:publishtime", "original-publish-date")
-
 
 _DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/")
@@ -233,19 +156,12 @@ def _visible_dates(tree: HtmlElement, limit: int = 8) -> list[str]:
     return found
 
 
-def _date_candidates(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> Iterator[tuple[str, str]]:
+def _date_candidates(tree: HtmlElement, metadata: PageMetadata) -> Iterator[tuple[str, str]]:
     """Date strings the page declares or shows, most trusted first, each with its method.
 
     A generator: the DOM scans below are only made when the declared data has no timestamp.
     """
-    for key in ("datePublished", "dateCreated", "uploadDate"):
-        if isinstance(ld.get(key), str):
-            yield ld[key], "json-ld"
-    for key in _DATE_META:
-        if key in meta:
-            yield meta[key], "meta"
-    for node in tree.xpath('.//*[@itemprop="datePublished"]'):
-        yield node.get("content") or node.get("datetime") or node.text_content(), "microdata"
+    yield from metadata.published()
     for node in tree.iterfind(".//time"):
         yield node.get("datetime") or node.text_content(), "time-tag"
     # Visible dates in elements named for them ("date", "published", "byline"), short text only.
@@ -253,26 +169,31 @@ def _date_candidates(tree: HtmlElement, ld: dict, meta: dict[str, str]) -> Itera
                            'contains(@class, "byline") or contains(@class, "time")][not(*[4])]')[:20]:
         text = _clean(node.text_content())
         if 6 <= len(text) <= 80 and re.search(r"\d", text):
-            yield _BY.sub("", text), "markup"
+            yield BYLINE_PREFIX.sub("", text), "markup"
 
 
-def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None, tz: str,
-          language: str | None, now: datetime | None) -> tuple[datetime | None, str]:
+def _date(tree: HtmlElement, metadata: PageMetadata, *, url: str | None, tz: str, language: str | None,
+          now: datetime | None, zone_is_known: bool) -> tuple[PageDate | None, str]:
     # English is tried after the source's language: dates in meta tags are often English.
     languages = list(dict.fromkeys([language or "en", "en"]))
-    day_only: tuple[datetime, str] | None = None
+
+    def read(text: str) -> PageDate:
+        # An unknown site's zone is a stand-in: its declared offset is the best evidence there is.
+        return read_page_date(text, tz=tz, languages=languages, now=now, zone_wins=zone_is_known)
+
+    day_only: tuple[PageDate, str] | None = None
     tried: set[str] = set()
-    for text, method in _date_candidates(tree, ld, meta):
+    for text, method in _date_candidates(tree, metadata):
         if text in tried:  # pages repeat their date in several places; a failed parse is costly
             continue
         tried.add(text)
         try:
-            parsed = parse_date(text, tz=tz, languages=languages, now=now)
+            parsed = read(text)
         except DateParseError:
             continue
         if not _DAY_ONLY.match(_clean(text)):
             # A full timestamp on the same day beats a bare day found earlier.
-            if day_only is None or abs(parsed - day_only[0]).total_seconds() < 36 * 3600:
+            if day_only is None or abs(parsed.at - day_only[0].at).total_seconds() < 36 * 3600:
                 return parsed, method
             break
         day_only = day_only or (parsed, method)
@@ -281,13 +202,13 @@ def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None,
     # Last resorts: a date written in the page's text, then one in the URL's path.
     for text in _visible_dates(tree):
         try:
-            return parse_date(text, tz=tz, languages=languages, now=now), "text"
+            return read(text), "text"
         except DateParseError:
             continue
     match = _URL_DATE.search(urlsplit(url or "").path)
     if match:
         try:
-            return parse_date("-".join(match.groups()), tz=tz, languages=languages, now=now), "url"
+            return read("-".join(match.groups())), "url"
         except DateParseError:
             pass
     return None, "none"
@@ -295,88 +216,19 @@ def _date(tree: HtmlElement, ld: dict, meta: dict[str, str], *, url: str | None,
 
 # ---------------------------------------------------------------- author
 
-_BY = re.compile(r"^\s*(?:by|from|автор(?:ы)?|текст|written by|posted by|words by)\s*[:\-–—]?\s+", re.I)
-_ROLES = (r"(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)s?|"
-          r"contributor|columnist|editor-at-large|special to .*|for .*\.com|staff|"
-          r"(?:специальный |собственный )?(?:корреспондент|редактор|обозреватель|журналист)\w*)")
-_ROLE = re.compile(r"\s*(?:[,|\-–—/]\s*|\s+)" + _ROLES + r"\s*$", re.I)
-_ROLE_ONLY = re.compile(r"^" + _ROLES + r"$", re.I)
-# Parts of a byline: "A, B and C", "A & B", "A. Site" (not after an initial such as "E.").
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\band\b|\bи\b|\n|(?<=\w\w)\.\s+)\s*", re.I)
-_EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
-
-
-def _clean_author_name(name: str) -> str:
-    name = _EMAILISH.sub("", _clean(name))
-    name = _BY.sub("", name)
-    for _ in range(2):
-        name = _ROLE.sub("", name).strip(" ,|-–—")
-    return name.strip(" ,|-–—:")
-
-
-def clean_authors(raw: list[str], exclude: tuple[str, ...] = (),
-                  brand_words: tuple[str, ...] = ()) -> str | None:
-    """Names without "By", roles and contacts, de-duplicated, joined with ", ".
-
-    ``exclude`` holds names that are not people here (the site's own name);
-    ``brand_words`` (e.g. the host "sputniknews.com") drop brand-like names
-    listed next to a person's.
-    """
-    names: list[str] = []
-    skip = {e.lower() for e in exclude if e} | {"staff", "admin", "by"}
-    for item in raw:
-        for part in _AUTHOR_SPLIT.split(_BY.sub("", _clean(item))):
-            if _ROLE_ONLY.match(_clean(part)):
-                continue
-            name = _clean_author_name(part)
-            words = name.split()
-            # A name is a few words without digits; longer strings are sentences or bios.
-            if (not name or _ROLE_ONLY.match(name) or len(words) > 5 or len(name) > 60 or name.lower() in skip
-                    or re.search(r"\d", name) or (len(words) == 1 and len(name) <= 3)):
-                continue
-            if name.isupper() and len(name) > 3:
-                name = name.title()  # "TOM KRISHER" as shown in some bylines
-            if name.lower() not in {n.lower() for n in names}:
-                names.append(name)
-    brands = {b.lower() for b in brand_words if len(b) >= 4}
-    people = [n for n in names if not any(w.lower() in b for w in n.split() if len(w) >= 4 for b in brands)]
-    # "Jane Doe, Sputnik International": the site's brand is not a co-author.
-    return ", ".join(people or names) or None
-
-
-def _ld_names(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [n for item in value for n in _ld_names(item)]
-    if isinstance(value, dict):
-        if _types(value) & {"organization", "newsmediaorganization"}:
-            return []
-        name = value.get("name")
-        return _ld_names(name) if name else []
-    return []
-
-
-def _author(tree: HtmlElement, ld: dict, meta: dict[str, str], url: str | None) -> tuple[str | None, str]:
-    site = (meta.get("og:site_name", ""), meta.get("application-name", ""))
-    brands = (urlsplit(url or "").hostname or "", *site)
-    found = clean_authors(_ld_names(ld.get("author")), site, brands)
-    if found:
-        return found, "json-ld"
-    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
-        value = meta.get(key, "")
-        if value and not value.startswith("http"):
-            found = clean_authors([value], site, brands)
-            if found:
-                return found, "meta"
+def _author(tree: HtmlElement, metadata: PageMetadata, url: str | None) -> tuple[str | None, str]:
+    organizations = metadata.organizations()
+    brands = (urlsplit(url or "").hostname or "", *metadata.site_names())
+    for names, method in metadata.authors():
+        if found := clean_authors(names, organizations, brands):
+            return found, method
     # The first byline-like element that yields a name: later ones are often comment authors.
-    nodes = tree.xpath('.//*[@rel="author" or @itemprop="author" or contains(@class, "author-name") '
-                       'or contains(@class, "byline__name") or '
+    nodes = tree.xpath('.//*[contains(@class, "author-name") or contains(@class, "byline__name") or '
                        'contains(concat(" ", normalize-space(@class), " "), " byline ")]')
     for node in nodes:
         text = _clean(node.text_content())
         if 0 < len(text) < 80:
-            found = clean_authors([text], site, brands)
+            found = clean_authors([text], organizations, brands)
             if found:
                 return found, "markup"
     return None, "none"
@@ -384,30 +236,10 @@ def _author(tree: HtmlElement, ld: dict, meta: dict[str, str], url: str | None) 
 
 # ---------------------------------------------------------------- body
 
-# Blocks removed before trafilatura: captions and credits are not article prose.
-_PRUNE = ["//figcaption", "//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')]"]
-
-# Short paragraphs made of these are site furniture wherever they appear.
-_LEAD_IN = re.compile(
-    r"^(?:related(?: articles?| stories| content)?|read more|read also|see more|see also|also on \S+|"
-    r"more from|don'?t miss|recommended|читайте также|смотрите также|читайте по теме|по теме)\s*[:|»]",
-    re.I,
-)
-_BOILERPLATE = re.compile(
-    r"^(?:related|read more|see more|see also|also on|more from|don'?t miss|recommended|"
-    r"читайте также|смотрите также|читайте нас|подписывайтесь)\b"
-    r"|\b(?:newsletters?|subscribe to|follow (?:us|\w+(?: \w+)? on)|"
-    r"all rights reserved|click here|share (?:this|it) with|like this story|tell us what you think|"
-    r"подпис\w+ на|подписывайтесь|наш\w* телеграм\w*|telegram-канал\w*|whatsapp|наши новости теперь)\b",
-    re.I,
-)
-# Photo/video credit lines ("Фото: пресс-служба", "Photo by ...") are captions, not prose.
-_CREDIT = re.compile(r"^(?:фото|видео|иллюстрация|кадр|photos?|videos?|images?|pictures?|credits?|"
-                     r"illustration|source of photo)(?:\s+by)?\s*[:©|/]", re.I)
+# Blocks removed before trafilatura: captions, credits and social-network embeds are not article prose.
+_PRUNE = ["//figcaption", "//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')]",
+          GenericTranslator().css_to_xpath(EMBED_SELECTORS)]
 _LETTER = re.compile(r"[^\W\d_]")
-# An ad slot's label left alone on its line.
-_AD_LABEL = re.compile(r"^(?:реклама|жарнама|advertisement|advertising|ad|sponsored|партнерский материал)$",
-                       re.I)
 
 
 _SHORT_TEXT = 1500  # characters
@@ -519,8 +351,7 @@ def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) 
     # first two and last four paragraphs are tested, so prose mentioning "subscribe" stays.
     edge = {i for i in range(len(out)) if i < 2 or i >= len(out) - 4}
     return [p for i, p in enumerate(out)
-            if _LETTER.search(p) and not _AD_LABEL.match(p) and not (len(p) < 150 and _CREDIT.match(p))
-            and not (len(p) < 250 and (_LEAD_IN.match(p) or (i in edge and _BOILERPLATE.search(p))))]
+            if _LETTER.search(p) and not is_boilerplate(p) and not (i in edge and is_edge_furniture(p))]
 
 
 def _restore_nbsp(blocks: Blocks, paragraphs: list[str]) -> list[str]:
@@ -548,8 +379,8 @@ def _drop_link_lists(blocks: Blocks, paragraphs: list[str]) -> list[str]:
     return [p for p in paragraphs if not linky.get(_key(p), False)]
 
 
-def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
-          meta: dict[str, str]) -> tuple[str | None, str]:
+def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
+          title: str | None) -> tuple[str | None, str]:
     options = {"url": url, "include_comments": False, "favor_precision": True, "prune_xpath": _PRUNE}
     # Fast mode skips trafilatura's readability/justext comparison, which only changes the
     # result when its own extraction comes out short; the full cascade runs in that case.
@@ -559,6 +390,7 @@ def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
         text = trafilatura.extract(tree, **options) or ""
     paragraphs = _paragraphs(text)
     blocks = _blocks(tree)
+    ld = metadata.article
     declared = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
     declared_paras = _paragraphs(declared)
     if declared_paras and len(_clean(declared)) > 2 * len(" ".join(paragraphs)) + 200:
@@ -570,36 +402,38 @@ def _body(tree: HtmlElement, url: str | None, ld: dict, title: str | None,
             paragraphs, method = before + paragraphs + after, "trafilatura+siblings"
     paragraphs = _restore_nbsp(blocks, _drop_link_lists(blocks, paragraphs))
     paragraphs = _tidy(paragraphs, title=title,
-                       description=meta.get("og:description") or meta.get("description"))
+                       description=metadata.meta.get("og:description") or metadata.meta.get("description"))
     return ("\n".join(paragraphs) or None), method
 
 
 # ---------------------------------------------------------------- public API
 
 def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: str | None,
-                    fetched_at: datetime | None = None) -> GenericExtraction:
-    """Title, publication time (aware UTC), author and body of an article page.
+                    fetched_at: datetime | None = None, zone_is_known: bool = False) -> GenericExtraction:
+    """Title, publication time, author and body of an article page.
 
     ``tz``/``language`` are the source's: they place dates shown without an
-    offset and read month names. ``fetched_at`` anchors relative dates.
+    offset and read month names. ``zone_is_known``: ``tz`` is a configured
+    source's zone (not a stand-in), so it wins over a declared offset that
+    disagrees with it (``news_etl.dates.read_page_date``). ``fetched_at``
+    anchors relative dates.
     """
     tree = load_html(html)
     if tree is None:
         return GenericExtraction(None, None, None, None, {"title": "none", "published_at": "none",
                                                            "author": "none", "body": "none"})
-    objects = _jsonld_objects(tree)
-    ld = _article_ld(objects)
-    meta = _meta(tree)
-    title, title_method = _title(tree, ld, meta)
+    metadata = read_metadata(tree, url)
+    title, title_method = _title(tree, metadata)
     language = language or _tree_language(tree)
-    published_at, date_method = _date(tree, ld, meta, url=url, tz=tz, language=language, now=fetched_at)
-    author, author_method = _author(tree, ld, meta, url)
-    body, body_method = _body(tree, url, ld, title, meta)
-    return GenericExtraction(
-        title=title, published_at=published_at, author=author, body=body,
-        methods={"title": title_method, "published_at": date_method, "author": author_method,
-                 "body": body_method if body else "none"},
-    )
+    published, date_method = _date(tree, metadata, url=url, tz=tz, language=language, now=fetched_at,
+                                   zone_is_known=zone_is_known)
+    author, author_method = _author(tree, metadata, url)
+    body, body_method = _body(tree, url, metadata, title)
+    methods = {"title": title_method, "published_at": date_method, "author": author_method,
+               "body": body_method if body else "none"}
+    if published and published.offset_disagreement:
+        methods["published_at_offset"] = published.offset_disagreement
+    return GenericExtraction(title=title, published=published, author=author, body=body, methods=methods)
 
 
 def _tree_language(tree: HtmlElement) -> str | None:
@@ -609,36 +443,4 @@ def _tree_language(tree: HtmlElement) -> str | None:
     return match.group(0).lower() if match else None
 
 
-def read_html(path_or_dash: str | Path) -> str:
-    """Text of an .html / .html.gz file, or of stdin for "-"."""
-    data = sys.stdin.buffer.read() if str(path_or_dash) == "-" else Path(path_or_dash).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    # The project's one decoder (the fetcher's). A saved file has no Content-Type header, so
-    # UTF-8 stands in for one: a strict UTF-8 decode that succeeds is reliable, and it spares
-    # the character detection (pure Python, often slower than the extraction) on pages that
-    # declare no charset. Bytes that are not UTF-8 go on to the declaration, then detection.
-    return decode_body(data, "utf-8")[1]
-
-
-def extract_file(path_or_dash: str | Path, url: str | None = None) -> dict:
-    """The ``news-etl extract FILE [--url URL]`` result as a JSON-safe dict."""
-    html = read_html(path_or_dash)
-    source = source_for_url(url) if url else None
-    if source is not None:
-        tz, language, source_name = source.timezone, source.language, source.name
-    else:
-        tz, language, source_name = "UTC", None, None  # the page's declared language is used
-    result = extract_generic(html, url=url, tz=tz, language=language)
-    return {
-        "title": result.title,
-        "published_at": result.published_at.isoformat() if result.published_at else None,
-        "author": result.author,
-        "source": source_name,
-        "url": url,
-        "body": result.body,
-        "extraction": result.methods,
-    }
-
-
-__all__ = ["GenericExtraction", "clean_authors", "extract_file", "extract_generic", "read_html"]
+__all__ = ["GenericExtraction", "extract_generic"]

@@ -1,23 +1,26 @@
 """Parsing an article page into a normalized ``Article``, in layers.
 
-Each field is taken from the first layer that has it: JSON-LD (NewsArticle)
-→ meta tags (OpenGraph, ``article:published_time``, ``author``) → the CSS
-selectors the source declares in ``sources.yaml`` (Tengrinews: both of its
-markup generations) → the generic main-text extractor (``news_etl.extract``).
-``Article.extraction`` records the layer of each field.
+Each field is taken from the first layer that has it: JSON-LD → meta tags (both
+read by ``news_etl.metadata``, the one reader of a page's declarations) → the
+CSS selectors the source declares in ``sources.yaml`` → the generic main-text
+extractor (``news_etl.extract``). ``Article.extraction`` records the layer of
+each field, and ``published_at_offset`` when a declared UTC offset disagreed
+with the source's zone and the wall clock was read in the zone instead
+(``news_etl.dates.read_page_date``).
 
-Speed: building a BeautifulSoup tree of a whole news page costs about as much
-as trafilatura's entire extraction, so the page is parsed once by lxml (C), and
-only the elements the selectors start from (found by their class) are cut out,
-cleaned of noise and handed to BeautifulSoup, which then works on a few
-kilobytes instead of the whole page. Selectors that do not start with a class
-get the whole page: slower, still correct.
+Authors are people: the organization behind the page (the source's name and
+hosts, the page's publisher and site name, any case) is never one, whichever
+layer names it. The body is the lines of the article block in order
+(paragraphs split at <br>, quotes, subheadings, list items) without the blocks
+and lines of ``news_etl.boilerplate`` and the source's own ``noise``.
+
+Everything works on one lxml tree (C); the selectors are compiled to XPath by
+cssselect once per process. ``bench/parse_bench.py`` measures it against
+trafilatura on the real pages.
 """
 
 from __future__ import annotations
 
-import html as htmllib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,68 +28,48 @@ from functools import lru_cache
 from typing import Any
 
 import lxml.html
-import soupsieve
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from news_etl.boilerplate import BOILERPLATE_SELECTORS
+from news_etl.dates import DateParseError, PageDate, read_page_date
 from news_etl.errors import Rejected
-from news_etl.normalize import (
-    BOILERPLATE_SELECTORS,
-    build_article,
-    clean_text,
-    normalize_date,
-    strip_site_name,
-)
+from news_etl.metadata import PageMetadata, clean_authors, read_metadata
+from news_etl.normalize import build_article, clean_text, strip_site_name
 from news_etl.record import Article
 from news_etl.sources import Source
 
-_JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()')
-_META = etree.XPath("//meta[@content][@property or @name or @itemprop]")
-_WITH_CLASS = etree.XPath("//*[@class]")
-# The first compound of a selector ("div.content_main_text" of "div.content_main_text > p"), and its
-# tag and first class when it has one.
-_FIRST_COMPOUND = re.compile(r"^[^\s>+~]+")
-_TAG_AND_CLASS = re.compile(r"^(?P<tag>[A-Za-z][\w-]*|\*)?\.(?P<cls>[\w-]+)")
+_PURE_CLASS = re.compile(r"^\.[\w-]+$")
+_CLASS_NAME = re.compile(r"\.([\w-]+)")
+_NEGATION = re.compile(r":not\([^)]*\)")
+_CLASSES = etree.XPath("//@class", smart_strings=False)
+_FIELDS = ("title", "date", "author", "body", "lead")
 
 
 @dataclass(frozen=True)
 class _Rules:
     """A source's selectors, compiled once per process."""
 
-    fields: dict[str, tuple[soupsieve.SoupSieve, ...]]  # title, date, author, body, lead
+    # Each field's alternatives, in order of preference, each with the class sets of its comma
+    # parts: an alternative none of whose parts has all its classes on the page is not evaluated
+    # (cssselect's class test is a string search per element; most alternatives miss).
+    fields: dict[str, tuple[tuple[CSSSelector, tuple[frozenset[str], ...]], ...]]
     noise: CSSSelector
+    # Classes of the noise blocks given as a bare class: a date or a name inside one of them
+    # (a related-news block, a comment) is not the article's.
     noise_classes: frozenset[str]
-    # class -> tags of the elements to cut out of the page for BeautifulSoup; None when some
-    # selector does not start with a class, and the whole page has to go to BeautifulSoup.
-    parts: dict[str, frozenset[str]] | None
-
-
-def _cut_points(selectors: list[str]) -> dict[str, frozenset[str]] | None:
-    points: dict[str, set[str]] = {}
-    for group in selectors:
-        for selector in group.split(","):
-            first = _FIRST_COMPOUND.match(selector.strip())
-            found = _TAG_AND_CLASS.match(first.group(0)) if first else None
-            if found is None:
-                return None
-            points.setdefault(found["cls"], set()).add((found["tag"] or "*").lower())
-    return {cls: frozenset(tags) for cls, tags in points.items()}
 
 
 @lru_cache(maxsize=64)
 def _compile(selectors: tuple[tuple[str, tuple[str, ...]], ...]) -> _Rules:
     config = dict(selectors)
     noise = ", ".join((BOILERPLATE_SELECTORS, *config.get("noise", ())))
-    fields = {name: tuple(soupsieve.compile(sel) for sel in config.get(name, ()))
-              for name in ("title", "date", "author", "body", "lead")}
     return _Rules(
-        fields=fields,
+        fields={name: tuple((CSSSelector(sel), tuple(frozenset(_CLASS_NAME.findall(_NEGATION.sub("", part)))
+                                                      for part in sel.split(",")))
+                            for sel in config.get(name, ())) for name in _FIELDS},
         noise=CSSSelector(noise),
-        noise_classes=frozenset(sel.strip()[1:] for sel in noise.split(",")
-                                if _TAG_AND_CLASS.fullmatch(sel.strip()) and sel.strip()[0] == "."),
-        parts=_cut_points([sel for name in fields for sel in config.get(name, ())]),
+        noise_classes=frozenset(s.strip()[1:] for s in noise.split(",") if _PURE_CLASS.match(s.strip())),
     )
 
 
@@ -97,34 +80,11 @@ def _rules(source: Source) -> _Rules | None:
     return _compile(tuple(sorted(source.selectors.items())))
 
 
-def _article_parts(root, rules: _Rules) -> list:
-    """The elements to cut out for the selectors, in document order.
-
-    A class test in Python over the elements that have a class is several times
-    cheaper than the XPath that cssselect generates (a normalize-space/concat per
-    element and per class).
-    """
-    found = []
-    for el in _WITH_CLASS(root):
-        for cls in el.get("class").split():
-            tags = rules.parts.get(cls)
-            if tags and ("*" in tags or el.tag in tags):
-                if not any(rules.noise_classes.intersection((anc.get("class") or "").split())
-                           for anc in el.iterancestors()):
-                    found.append(el)  # (a date inside a related-news block is not the article's)
-                break
-    return found
-
-
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
-                  "opinionnewsarticle", "backgroundnewsarticle"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "section",
            "article", "figure", "figcaption", "table", "tr", "td", "th", "pre", "header", "footer",
            "aside", "dl", "dt", "dd", "hr", "main", "nav", "address"}
 _SKIP = {"script", "style", "noscript", "iframe", "svg", "button", "form", "img", "video", "audio",
          "template", "object", "embed", "input", "select", "textarea"}
-_NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
-_AUTHOR_PREFIXES = ("автор:", "автор", "текст:")
 
 
 def _tree(html: str) -> lxml.html.HtmlElement:
@@ -135,101 +95,7 @@ def _tree(html: str) -> lxml.html.HtmlElement:
         raise Rejected("parse", "not_html", str(exc) or "empty document") from exc
 
 
-# -- layer 1: JSON-LD ----------------------------------------------------------
-def _jsonld_objects(data: Any):
-    if isinstance(data, list):
-        for item in data:
-            yield from _jsonld_objects(item)
-    elif isinstance(data, dict):
-        yield data
-        if isinstance(data.get("@graph"), list):
-            yield from _jsonld_objects(data["@graph"])
-
-
-def _types(obj: dict) -> set[str]:
-    kind = obj.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {str(k).lower() for k in kinds if k}
-
-
-def _person(value: Any, source: Source) -> str | None:
-    """An author's name from JSON-LD; organisations (the site itself) are no author."""
-    if isinstance(value, list):
-        names = [n for n in (_person(v, source) for v in value) if n]
-        return ", ".join(names) or None
-    if isinstance(value, dict):
-        if "organization" in _types(value):
-            return None
-        value = value.get("name")
-    if not isinstance(value, str):
-        return None
-    name = clean_text(htmllib.unescape(value))
-    return name if name and name != source.name else None
-
-
-def _from_jsonld(root, source: Source) -> dict[str, Any]:
-    for raw in _JSONLD(root):
-        try:
-            data = json.loads(raw, strict=False)
-        except ValueError:
-            continue  # a broken JSON-LD block is ignored; the next layers still apply
-        for obj in _jsonld_objects(data):
-            if not _types(obj) & _ARTICLE_TYPES:
-                continue
-            found = {}
-            if isinstance(obj.get("headline"), str):
-                found["title"] = htmllib.unescape(obj["headline"])
-            if isinstance(obj.get("datePublished"), str):
-                found["date"] = obj["datePublished"]
-            found["author"] = _person(obj.get("author"), source)
-            return found
-    return {}
-
-
-# -- layer 2: meta tags ----------------------------------------------------------
-def _from_meta(root, source: Source) -> dict[str, Any]:
-    meta: dict[str, str] = {}
-    for el in _META(root):
-        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-        meta.setdefault(key, el.get("content", ""))
-    found: dict[str, Any] = {}
-    if meta.get("og:title"):
-        found["title"] = strip_site_name(meta["og:title"], source)
-    for key in ("article:published_time", "datepublished", "pubdate", "date"):
-        if meta.get(key):
-            found["date"] = meta[key]
-            break
-    for key in ("author", "article:author"):
-        name = clean_text(meta.get(key))
-        if name and name != source.name and not name.startswith("http"):
-            found["author"] = name
-            break
-    return found
-
-
-# -- layer 3: the source's selectors --------------------------------------------
-def _fragment(root, rules: _Rules) -> BeautifulSoup | None:
-    """The article's own elements as a small BeautifulSoup document, or None if the page has none."""
-    if rules.parts is None:  # selectors that need the whole page
-        for junk in rules.noise(root):
-            if junk.getparent() is not None:
-                junk.drop_tree()
-        return BeautifulSoup(etree.tostring(root, encoding="unicode"), "lxml")
-    parts, taken = [], set()
-    for el in _article_parts(root, rules):
-        if any(anc in taken for anc in el.iterancestors()):
-            continue  # already inside a part that was cut out
-        taken.add(el)
-        for junk in rules.noise(el):
-            if junk is not el:
-                junk.drop_tree()
-        parts.append(etree.tostring(el, encoding="unicode", with_tail=False))
-    if not parts:
-        return None
-    return BeautifulSoup("<div>" + "".join(parts) + "</div>", "lxml")
-
-
-def paragraphs_of(node: Tag) -> list[str]:
+def paragraphs_of(node: etree._Element) -> list[str]:
     """Text of ``node`` split into paragraphs at block elements and <br>."""
     out: list[str] = []
     buf: list[str] = []
@@ -241,86 +107,145 @@ def paragraphs_of(node: Tag) -> list[str]:
             if text.strip():
                 out.append(text)
 
-    def walk(tag: Tag) -> None:
-        for child in tag.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, _NOT_TEXT):
-                    buf.append(str(child))
-            elif child.name == "br":
+    def walk(element: etree._Element) -> None:
+        if element.text:
+            buf.append(element.text)
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else None
+            if tag == "br":
                 flush()
-            elif child.name in _SKIP:
-                continue
-            elif child.name in _BLOCKS:
+            elif tag is None or tag in _SKIP:
+                pass
+            elif tag in _BLOCKS:
                 flush()
                 walk(child)
                 flush()
             else:
                 walk(child)
+            if child.tail:
+                buf.append(child.tail)
 
     walk(node)
     flush()
     return out
 
 
-def _text(node: Tag) -> str:
+def _text(node: etree._Element) -> str:
     return clean_text(" ".join(paragraphs_of(node)))
 
 
-def _first(soup: BeautifulSoup, selectors: tuple[soupsieve.SoupSieve, ...]):
-    """Elements of the first alternatives that match, in order of preference."""
-    for selector in selectors:
-        if (el := selector.select_one(soup)) is not None:
-            yield el
+# -- layers 1 and 2: what the page declares ---------------------------------------
+def _organizations(metadata: PageMetadata, source: Source) -> set[str]:
+    return metadata.organizations() | {source.name.lower(), source.host.lower(), *source.allowed_hosts}
 
 
-def _from_selectors(root, source: Source) -> dict[str, Any]:
-    rules = _rules(source)
-    soup = _fragment(root, rules) if rules is not None else None
-    if soup is None:
-        return {}
-    fields = rules.fields
+def _declared(metadata: PageMetadata, source: Source, layer: str) -> dict[str, Any]:
+    """Title, date and author as the page declares them in one layer ("json-ld" or "meta").
+
+    Microdata and rel=author are visible markup: for a configured source its selectors say
+    where that is, so they are left to the generic extractor.
+    """
     found: dict[str, Any] = {}
-    if title := next(filter(None, map(_text, _first(soup, fields["title"]))), None):
-        found["title"] = title
-    for el in _first(soup, fields["date"]):
-        if value := el.get("datetime") or _text(el):
-            found["date"] = value
+    for text, where in metadata.headlines():
+        if where == layer or (layer == "meta" and where == "opengraph"):
+            found["title"] = strip_site_name(text, source) if layer == "meta" else text
             break
-    for el in _first(soup, fields["author"]):
-        name = _text(el)
-        lowered = name.lower()
-        for prefix in _AUTHOR_PREFIXES:
-            if lowered.startswith(prefix):
-                name = name[len(prefix):].strip(" :")
+    for text, where in metadata.published():
+        if where == layer:
+            found["date"] = text
+            break
+    for names, where in metadata.authors():
+        if where == layer:
+            found["author"] = clean_authors(names, _organizations(metadata, source))
+            if found["author"]:
                 break
-        if name:
-            found["author"] = name
-            break
-    for el in _first(soup, fields["body"]):
-        paragraphs = paragraphs_of(el)
-        if any(p.strip() for p in paragraphs):
-            lead = next(_first(soup, fields["lead"]), None)
-            found["body"] = (paragraphs_of(lead) if lead is not None else []) + paragraphs
-            break
     return found
+
+
+# -- layer 3: the source's selectors --------------------------------------------
+def _matches(root: etree._Element, selectors, rules: _Rules, classes: set[str], every: bool = False):
+    """Per alternative that matches, its first element (``every``: all of them) outside noise blocks,
+    cleaned of the noise inside it."""
+    for selector, parts in selectors:
+        if not any(part <= classes for part in parts):
+            continue
+        found = []
+        for el in selector(root):
+            if any(rules.noise_classes.intersection((anc.get("class") or "").split())
+                   for anc in el.iterancestors()):
+                continue
+            for junk in rules.noise(el):
+                if junk is not el and junk.getparent() is not None:
+                    junk.drop_tree()  # keeps the text after it
+            found.append(el)
+            if not every:
+                break
+        if found:
+            yield found
+
+
+class _FromSelectors:
+    """The fields the source's selectors give, each looked up the first time it is asked for.
+
+    A field an earlier layer already gave is never looked up (the body always is): most
+    pages declare their title, date and author.
+    """
+
+    def __init__(self, root: etree._Element, source: Source, metadata: PageMetadata) -> None:
+        self._root, self._source, self._metadata = root, source, metadata
+        self._rules = _rules(source)
+        self._classes: set[str] | None = None
+        self._found: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if self._rules is None:
+            return None
+        if name not in self._found:
+            if self._classes is None:
+                self._classes = {c for value in _CLASSES(self._root) for c in value.split()}
+            self._found[name] = getattr(self, "_" + name)(self._rules.fields, self._classes)
+        return self._found[name]
+
+    def _matches(self, selectors, classes: set[str], every: bool = False):
+        return _matches(self._root, selectors, self._rules, classes, every)
+
+    def _title(self, fields, classes) -> str | None:
+        return next((title for elements in self._matches(fields["title"], classes)
+                     if (title := _text(elements[0]))), None)
+
+    def _date(self, fields, classes) -> str | None:
+        return next((value for elements in self._matches(fields["date"], classes)
+                     if (value := elements[0].get("datetime") or _text(elements[0]))), None)
+
+    def _author(self, fields, classes) -> str | None:
+        organizations = _organizations(self._metadata, self._source)
+        # Every element of the first matching alternative: one per author.
+        return next((names for elements in self._matches(fields["author"], classes, every=True)
+                     if (names := clean_authors([_text(el) for el in elements], organizations))), None)
+
+    def _body(self, fields, classes) -> list[str] | None:
+        for elements in self._matches(fields["body"], classes):
+            paragraphs = paragraphs_of(elements[0])
+            if any(p.strip() for p in paragraphs):
+                lead = next(self._matches(fields["lead"], classes), None)
+                return (paragraphs_of(lead[0]) if lead else []) + paragraphs
+        return None
 
 
 # -- layer 4: generic extraction ------------------------------------------------
 def _from_generic(html: str, url: str, source: Source, fetched_at: datetime) -> dict[str, Any]:
-    try:
-        from news_etl.extract import extract_generic
-    except ImportError:  # the generic extractor is optional
-        return {}
+    from news_etl.extract import extract_generic  # trafilatura's import is only paid when needed
+
     try:
         result = extract_generic(html, url=url, tz=source.timezone, language=source.language,
-                                 fetched_at=fetched_at)
+                                 fetched_at=fetched_at, zone_is_known=True)
     except Exception:  # noqa: BLE001 - a fallback that fails leaves the field missing, reported below
         return {}
     found: dict[str, Any] = {}
     if result.title:
         found["title"] = result.title
-    if result.published_at:
-        found["date"] = result.published_at
+    if result.published:
+        found["date"] = result.published
     if result.author:
         found["author"] = result.author
     if result.body:
@@ -328,14 +253,24 @@ def _from_generic(html: str, url: str, source: Source, fetched_at: datetime) -> 
     return found
 
 
+def _read_date(value: str | PageDate, source: Source, fetched_at: datetime) -> PageDate:
+    if isinstance(value, PageDate):
+        return value
+    try:
+        return read_page_date(value, tz=source.timezone, languages=[source.language], now=fetched_at)
+    except DateParseError as exc:
+        raise Rejected("normalize", "bad_date", str(exc)) from exc
+
+
 def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime | None = None) -> Article:
     """The normalized article of one page; Rejected(stage "parse"/"normalize") when it has none."""
     fetched_at = fetched_at or datetime.now(UTC)
     root = _tree(html)
-    layers: list[tuple[str, dict[str, Any]]] = [
-        ("json-ld", _from_jsonld(root, source)),
-        ("meta", _from_meta(root, source)),
-        ("selectors", _from_selectors(root, source)),
+    metadata = read_metadata(root, url)
+    layers: list[tuple[str, Any]] = [
+        ("json-ld", _declared(metadata, source, "json-ld")),
+        ("meta", _declared(metadata, source, "meta")),
+        ("selectors", _FromSelectors(root, source, metadata)),
     ]
     needed = ("title", "date", "body")
     if not all(any(found.get(f) for _, found in layers) for f in needed):
@@ -355,21 +290,21 @@ def parse_article(html: str, *, url: str, source: Source, fetched_at: datetime |
         raise Rejected("parse", "no_body", "no layer found the article text")
 
     # The first layer whose date can be read wins; an unreadable one falls through to the next.
-    dates = [(layer, found["date"]) for layer, found in layers if found.get("date")]
-    if not dates:
-        raise Rejected("parse", "no_date", "no layer found a publication date")
+    dates = ((layer, value) for layer, found in layers if (value := found.get("date")))
     problem = None
     for layer, value in dates:
         try:
-            published_at = normalize_date(value, source, fetched_at)
+            published = _read_date(value, source, fetched_at)
         except Rejected as exc:
             problem = problem or exc
             continue
         extraction["published_at"] = layer
+        if published.offset_disagreement:
+            extraction["published_at_offset"] = published.offset_disagreement
         break
     else:
-        raise problem
+        raise problem or Rejected("parse", "no_date", "no layer found a publication date")
     extraction.setdefault("author", "none")
-    return build_article(title=values["title"], published_at=published_at, author=values.get("author"),
+    return build_article(title=values["title"], published_at=published.at, author=values.get("author"),
                          paragraphs=values["body"], url=url, source=source, fetched_at=fetched_at,
                          extraction=extraction)
