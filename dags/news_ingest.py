@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from news_etl import schedule as rules
-from news_etl import settings
+from news_etl import schedule, settings
 from news_etl.sources import Source, load_sources
 
 OWNER = "news-etl"
-ARTICLES = Asset(name=rules.ARTICLES_ASSET_NAME, uri=rules.ARTICLES_ASSET_URI, group="news-etl")
+ARTICLES = Asset(name=schedule.ARTICLES_ASSET_NAME, uri=schedule.ARTICLES_ASSET_URI, group="news-etl")
 
 DEFAULT_ARGS = {
     "owner": OWNER,
@@ -38,7 +37,7 @@ def news_db_url() -> str:
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        hook = PostgresHook(postgres_conn_id=rules.NEWS_DB_CONN_ID)
+        hook = PostgresHook(postgres_conn_id=schedule.NEWS_DB_CONN_ID)
         conn = hook.connection
     except AirflowNotFoundException:
         from news_etl import db
@@ -84,7 +83,7 @@ def _small(summary) -> dict:
 
 
 def _doc(source: Source) -> str:
-    pool = rules.fetch_pool(source.host)
+    pool = schedule.fetch_pool(source.host)
     return f"""
 ### Ingest {source.name} ({source.base_url})
 
@@ -95,7 +94,7 @@ in mapped batches of {settings.URLS_PER_FETCH_TASK} URLs (pool `{pool}` caps con
 against {source.host}), `load` deduplicates and merges the staged articles into `articles`, `check`
 verifies the ledger identity (every discovered URL has exactly one outcome) and fails the
 run when fewer than `min_articles` articles a day were seen, and `publish` emits the
-`{rules.ARTICLES_ASSET_NAME}` asset, which triggers `news_reporting`.
+`{schedule.ARTICLES_ASSET_NAME}` asset, which triggers `news_reporting`.
 Pages are kept in the raw pages table; only run ids, URL batches and counts go through XCom.
 
 **Backfill** (each run is a pure function of its interval): UI → this DAG → *Trigger* →
@@ -114,7 +113,7 @@ mirror of the site; stored URLs stay canonical), `min_articles`.
 
 def make_ingest_dag(source: Source):
     """The daily ingestion DAG of ``source``."""
-    pool = rules.fetch_pool(source.host)
+    pool = schedule.fetch_pool(source.host)
 
     @dag(
         dag_id=f"{source.key}_ingest",
@@ -151,7 +150,7 @@ def make_ingest_dag(source: Source):
         def start_run(params=None, data_interval_start=None, dag_run=None) -> int:
             from news_etl import pipeline
 
-            first, last = rules.run_window(
+            first, last = schedule.run_window(
                 source.timezone, date_from=params.get("date_from"), date_to=params.get("date_to"),
                 data_interval_start=data_interval_start,
                 run_after=getattr(dag_run, "run_after", None))
@@ -224,7 +223,7 @@ def make_ingest_dag(source: Source):
     doc_md=f"""
 ### Refresh the reporting views
 
-Runs whenever an ingestion DAG emits the `{rules.ARTICLES_ASSET_NAME}` asset (new or changed
+Runs whenever an ingestion DAG emits the `{schedule.ARTICLES_ASSET_NAME}` asset (new or changed
 articles) and refreshes the materialized views defined in `sql/reporting/` with
 `REFRESH MATERIALIZED VIEW CONCURRENTLY`, so readers are never blocked. Trigger it by hand
 to refresh at any time; it has no parameters.
