@@ -24,7 +24,7 @@ lock:
 	$(UV) pip compile -q requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
 
 demo: install
-	$(PY) -m news_etl.demo
+	$(PY) -m devtools.demo
 
 test: install
 	$(VENV)/bin/ruff check .

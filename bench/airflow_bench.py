@@ -25,11 +25,12 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
+sys.path[:0] = [str(REPO / "plugins"), str(REPO)]  # the library, and devtools/
 
-from news_etl import airflow_local as al  # noqa: E402
 from news_etl import db  # noqa: E402
-from news_etl.replica import serve  # noqa: E402
+
+from devtools import airflow_local as al  # noqa: E402
+from devtools.replica import serve  # noqa: E402
 
 DAY = date(2024, 3, 1)
 SOURCE = "tengrinews"

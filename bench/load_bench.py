@@ -5,7 +5,7 @@ NEWS_ETL_DATABASE_URL, or on the embedded PostgreSQL when that is unset,
 migrates it, and drops it at the end, also on failure. Every measured path
 is the project's loader (``news_etl.load.load_batches`` as the pipeline calls
 it, or ``load_articles`` for one batch) in batches of
-``pipeline.LOAD_BATCH_SIZE``; every figure is a ratio to a baseline measured
+``settings.LOAD_BATCH_SIZE``; every figure is a ratio to a baseline measured
 in the same run, because the machine is shared.
 
 Measures (full run; ``--quick`` uses 5,000 articles and a 50,000-article store):
@@ -72,8 +72,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from datasketch import MinHash  # noqa: E402
 from news_etl import db, dedup, ledger  # noqa: E402
 from news_etl.load import LoadSettings, ensure_source, load_articles, load_batches  # noqa: E402
-from news_etl.pipeline import LOAD_BATCH_SIZE  # noqa: E402
 from news_etl.record import Article  # noqa: E402
+from news_etl.settings import LOAD_BATCH_SIZE  # noqa: E402
 
 BODY_CHARS = 3000
 _EPOCH = datetime(2022, 1, 1, tzinfo=UTC)

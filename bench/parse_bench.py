@@ -38,14 +38,15 @@ import trafilatura
 from bs4 import BeautifulSoup
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
+sys.path[:0] = [str(REPO / "plugins"), str(REPO)]  # the library, and devtools/
 
 from news_etl.errors import Rejected  # noqa: E402
 from news_etl.page import decode_body  # noqa: E402
 from news_etl.parse import parse_article  # noqa: E402
 from news_etl.sources import get_source  # noqa: E402
 
-SITE = REPO / "plugins" / "news_etl" / "replica" / "site"
+from devtools.replica import SITE_DIR as SITE  # noqa: E402
+
 REAL = REPO.parent / "shared" / "real-pages" / "tengrinews"
 FETCHED_AT = datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
 GOAL = 3.0

@@ -39,8 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
-from news_etl import db  # noqa: E402
-from news_etl.report import REPORTING_SQL_DIR, SECTIONS, build_report, refresh_views  # noqa: E402
+from news_etl import db, settings  # noqa: E402
+from news_etl.report import SECTIONS, build_report, refresh_views  # noqa: E402
+
+REPORTING_SQL_DIR = settings.sql_dir() / "reporting"
 
 GOAL_MS = 100.0
 DAYS = 730

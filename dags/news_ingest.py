@@ -9,26 +9,21 @@ are imported or opened inside the tasks.
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from news_etl import airflow_local as rules
+from news_etl import schedule, settings
 from news_etl.sources import Source, load_sources
 
 OWNER = "news-etl"
-ARTICLES = Asset(name=rules.ARTICLES_ASSET_NAME, uri=rules.ARTICLES_ASSET_URI, group="news-etl")
-# Articles per local day below which a run fails: a day with none means the site changed.
-DEFAULT_MIN_ARTICLES = int(os.environ.get("NEWS_ETL_MIN_ARTICLES_PER_DAY", "1"))
+ARTICLES = Asset(name=schedule.ARTICLES_ASSET_NAME, uri=schedule.ARTICLES_ASSET_URI, group="news-etl")
 
 DEFAULT_ARGS = {
     "owner": OWNER,
-    "retries": 3,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=30),
-    "execution_timeout": timedelta(hours=2),
+    "retries": settings.TASK_RETRIES,
+    "retry_delay": settings.RETRY_DELAY,
+    "retry_exponential_backoff": settings.RETRY_BACKOFF,
+    "max_retry_delay": settings.MAX_RETRY_DELAY,
+    "execution_timeout": settings.TASK_TIMEOUT,
 }
 
 
@@ -42,7 +37,7 @@ def news_db_url() -> str:
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        hook = PostgresHook(postgres_conn_id=rules.NEWS_DB_CONN_ID)
+        hook = PostgresHook(postgres_conn_id=schedule.NEWS_DB_CONN_ID)
         conn = hook.connection
     except AirflowNotFoundException:
         from news_etl import db
@@ -88,18 +83,18 @@ def _small(summary) -> dict:
 
 
 def _doc(source: Source) -> str:
-    pool = rules.fetch_pool(source.host)
+    pool = schedule.fetch_pool(source.host)
     return f"""
 ### Ingest {source.name} ({source.base_url})
 
 Every day at 00:30 {source.timezone} this DAG ingests the local day that has just ended:
 `start_run` records an ingest run for the day (the Almaty date of the run's data interval
 start), `discover` finds the day's article URLs, `fetch_and_parse` fetches and parses them
-in mapped batches of about 50 URLs (pool `{pool}` caps concurrent fetches against
-{source.host}), `load` deduplicates and merges the staged articles into `articles`, `check`
+in mapped batches of {settings.URLS_PER_FETCH_TASK} URLs (pool `{pool}` caps concurrent fetches
+against {source.host}), `load` deduplicates and merges the staged articles into `articles`, `check`
 verifies the ledger identity (every discovered URL has exactly one outcome) and fails the
 run when fewer than `min_articles` articles a day were seen, and `publish` emits the
-`{rules.ARTICLES_ASSET_NAME}` asset, which triggers `news_reporting`.
+`{schedule.ARTICLES_ASSET_NAME}` asset, which triggers `news_reporting`.
 Pages are kept in the raw pages table; only run ids, URL batches and counts go through XCom.
 
 **Backfill** (each run is a pure function of its interval): UI → this DAG → *Trigger* →
@@ -118,17 +113,17 @@ mirror of the site; stored URLs stay canonical), `min_articles`.
 
 def make_ingest_dag(source: Source):
     """The daily ingestion DAG of ``source``."""
-    pool = rules.fetch_pool(source.host)
+    pool = schedule.fetch_pool(source.host)
 
     @dag(
         dag_id=f"{source.key}_ingest",
         description=f"Daily ingestion of {source.name} into the articles table",
-        schedule=CronDataIntervalTimetable(rules.DAILY_CRON, timezone=source.timezone),
+        schedule=CronDataIntervalTimetable(settings.DAILY_CRON, timezone=source.timezone),
         start_date=None,
         catchup=False,
-        max_active_runs=3,
-        max_active_tasks=8,
-        dagrun_timeout=timedelta(hours=12),
+        max_active_runs=settings.MAX_ACTIVE_RUNS,
+        max_active_tasks=settings.MAX_ACTIVE_TASKS,
+        dagrun_timeout=settings.RUN_TIMEOUT,
         default_args=DEFAULT_ARGS,
         tags=["news-etl", "ingest", source.key],
         doc_md=_doc(source),
@@ -145,7 +140,7 @@ def make_ingest_dag(source: Source):
                               title="Mirror base URL",
                               description="Send requests to this mirror of the site (stored URLs "
                                           "stay canonical)."),
-            "min_articles": Param(DEFAULT_MIN_ARTICLES, type="integer", minimum=0,
+            "min_articles": Param(settings.min_articles_per_day(), type="integer", minimum=0,
                                   title="Minimum articles per day",
                                   description="Fail the run below this many articles a day."),
         },
@@ -155,7 +150,7 @@ def make_ingest_dag(source: Source):
         def start_run(params=None, data_interval_start=None, dag_run=None) -> int:
             from news_etl import pipeline
 
-            first, last = rules.run_window(
+            first, last = schedule.run_window(
                 source.timezone, date_from=params.get("date_from"), date_to=params.get("date_to"),
                 data_interval_start=data_interval_start,
                 run_after=getattr(dag_run, "run_after", None))
@@ -168,9 +163,10 @@ def make_ingest_dag(source: Source):
         def discover(ingest_run: int) -> list[list[str]]:
             from news_etl import pipeline
 
-            return pipeline.discover(news_db_url(), ingest_run, batch_size=50)
+            return pipeline.discover(news_db_url(), ingest_run)
 
-        @task(pool=pool, on_failure_callback=_mark_run_failed, max_active_tis_per_dagrun=4)
+        @task(pool=pool, on_failure_callback=_mark_run_failed,
+              max_active_tis_per_dagrun=settings.FETCH_TASKS_PER_RUN)
         def fetch_and_parse(urls: list[str], ingest_run: int) -> dict[str, int]:
             from news_etl import pipeline
 
@@ -227,7 +223,7 @@ def make_ingest_dag(source: Source):
     doc_md=f"""
 ### Refresh the reporting views
 
-Runs whenever an ingestion DAG emits the `{rules.ARTICLES_ASSET_NAME}` asset (new or changed
+Runs whenever an ingestion DAG emits the `{schedule.ARTICLES_ASSET_NAME}` asset (new or changed
 articles) and refreshes the materialized views defined in `sql/reporting/` with
 `REFRESH MATERIALIZED VIEW CONCURRENTLY`, so readers are never blocked. Trigger it by hand
 to refresh at any time; it has no parameters.

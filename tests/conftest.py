@@ -4,6 +4,10 @@ The suite gets its own database, created at the start of the session and
 dropped at the end: on the server named by NEWS_ETL_TEST_DATABASE_URL when
 set, else on an embedded PostgreSQL kept under .data/test-postgres (never the
 developer's .data/postgres).
+
+The sources are the replica's (every site the replica serves, the fictional
+ones included), for the whole session and every process it starts; a test of
+another sources file names it. The production file is checked in test_sources.py.
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ from collections.abc import Iterator
 
 import pytest
 from news_etl import db as dbmod
+from news_etl import settings
 
+from devtools.replica import SOURCES_FILE as REPLICA_SOURCES
+
+# Set at import, before collection: test modules read their sources at module level.
+os.environ["NEWS_ETL_SOURCES_FILE"] = str(REPLICA_SOURCES)
 # pgserver logs its shutdown from an atexit hook, after pytest has closed the streams.
 logging.getLogger("pgserver").setLevel(logging.WARNING)
 
@@ -26,7 +35,7 @@ def _server_url() -> str:
     configured = os.environ.get("NEWS_ETL_TEST_DATABASE_URL", "").strip()
     if configured:
         return configured
-    return dbmod.embedded_url(dbmod.DATA_DIR / "test-postgres")
+    return dbmod.embedded_url(settings.data_dir() / "test-postgres")
 
 
 @pytest.fixture(scope="session")

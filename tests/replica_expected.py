@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - long literal paragraphs are the point of this file
 """Expected parse results for every article page of the offline replica, written by hand.
 
-The replica's texts were written for this project (plugins/news_etl/replica/articles.yaml);
+The replica's texts were written for this project (devtools/replica/articles.yaml);
 each record below states what a correct parser must make of the page: the title, the UTC
 time (worked out by hand from the Almaty wall-clock time shown on the page: UTC+6 until
 2024-03-01, UTC+5 since; JSON-LD/meta offsets win where the page carries them), the author

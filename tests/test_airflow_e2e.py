@@ -15,9 +15,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from news_etl import airflow_local as al
 from news_etl import db as dbmod
-from news_etl.replica import SITE_DIR, serve
+from news_etl import schedule
+
+from devtools import airflow_local as al
+from devtools.replica import SITE_DIR, serve
 
 # Airflow reads its configuration on first import: point it at a scratch home first.
 HOME = Path(tempfile.gettempdir()) / f"news-etl-airflow-{os.getpid()}"
@@ -67,7 +69,7 @@ def run_day(dag, day: date, **conf):
     # Every form field is given: dag.test() keeps the previous run's conf in the DAG's params.
     conf = {"date_from": None, "date_to": None, "reparse": False, "dry_run": False, "base_url": None,
             **conf}
-    dag_run = dag.test(logical_date=al.manual_logical_date(day, ALMATY), run_conf=conf)
+    dag_run = dag.test(logical_date=schedule.manual_logical_date(day, ALMATY), run_conf=conf)
     return dag_run, dag_run.state == DagRunState.SUCCESS
 
 

@@ -16,9 +16,11 @@ from datetime import date, timedelta
 
 import pytest
 import requests
-from news_etl import airflow_local as al
 from news_etl import db as dbmod
-from news_etl.replica import SITE_DIR, serve
+from news_etl import schedule
+
+from devtools import airflow_local as al
+from devtools.replica import SITE_DIR, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -113,7 +115,7 @@ def test_scheduler_picks_up_the_dag_and_a_rest_triggered_run_succeeds(airflow, r
     assert dag["timetable_summary"] == "30 0 * * *"
     day = date(2024, 3, 1)
     trigger = api("POST", f"dags/{DAG_ID}/dagRuns", json={
-        "logical_date": al.manual_logical_date(day, ALMATY).isoformat(),
+        "logical_date": schedule.manual_logical_date(day, ALMATY).isoformat(),
         "conf": {"base_url": replica.base_url},
     })
     assert trigger.status_code == 200, trigger.text
@@ -147,7 +149,8 @@ def test_backfill_command_ingests_exactly_three_days(airflow, replica, db_url):
     run_ids = [r["dag_run_id"] for r in listed["dag_runs"]]
     states = wait_for_runs(running, api, run_ids)
     assert {s["state"] for s in states.values()} == {"success"}, states
-    intervals = sorted(al.interval_day(_parse(s["data_interval_start"]), ALMATY) for s in states.values())
+    intervals = sorted(schedule.interval_day(_parse(s["data_interval_start"]), ALMATY)
+                       for s in states.values())
     assert intervals == days
     assert ingest_runs(db_url) == [(d, d, "succeeded", "airflow") for d in days]
     loaded = article_days(db_url)

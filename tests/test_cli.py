@@ -125,7 +125,7 @@ def _articles_checksum(db_url: str) -> tuple[int, str]:
 
 
 def test_run_the_sample_day_then_export_reproduces_the_sample(db_url: str, tmp_path: Path) -> None:
-    from news_etl.replica import serve
+    from devtools.replica import serve
 
     env = {"NEWS_ETL_DATABASE_URL": db_url}
     with serve() as replica:

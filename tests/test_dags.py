@@ -12,13 +12,15 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from news_etl import airflow_local as al
+from news_etl import schedule
 from news_etl.sources import load_sources
+
+from devtools import airflow_local as al
 
 # Airflow reads its configuration on first import: point it at a scratch home first.
 al.configure_process(home=Path(tempfile.gettempdir()) / f"news-etl-airflow-{os.getpid()}")
@@ -78,12 +80,12 @@ def test_ingest_dag_shape(dagbag):
         fetch = dag.get_task("fetch_and_parse")
         # Mapped over URL batches, in the pool of the source's host.
         assert fetch.is_mapped
-        assert fetch.pool == al.fetch_pool(source.host) == "fetch_" + source.host.replace(".", "_")
+        assert fetch.pool == schedule.fetch_pool(source.host) == "fetch_" + source.host.replace(".", "_")
         # A day with no URL maps zero batches; load and check must still run.
         assert dag.get_task("load").trigger_rule == "none_failed"
         # The asset that schedules the reporting DAG.
         outlets = dag.get_task("publish").outlets
-        assert [o.name for o in outlets] == [al.ARTICLES_ASSET_NAME]
+        assert [o.name for o in outlets] == [schedule.ARTICLES_ASSET_NAME]
         assert dag.tags and key in dag.tags
 
 
@@ -108,7 +110,7 @@ def test_ingest_schedule_is_daily_after_local_midnight(dagbag):
     assert (local_start.hour, local_start.minute) == (0, 30)
     # The run becomes due at the end of its interval: 00:30 the next local day.
     assert info.run_after == info.data_interval.end
-    assert al.interval_day(info.data_interval.start, ALMATY) == local_start.date()
+    assert schedule.interval_day(info.data_interval.start, ALMATY) == local_start.date()
 
 
 def test_manual_runs_take_the_last_complete_local_day(dagbag):
@@ -116,12 +118,12 @@ def test_manual_runs_take_the_last_complete_local_day(dagbag):
 
     core = coerce_to_core_timetable(dagbag.dags["tengrinews_ingest"].timetable)
     day = date(2026, 4, 27)
-    interval = core.infer_manual_data_interval(run_after=al.manual_logical_date(day, ALMATY))
-    assert al.interval_day(interval.start, ALMATY) == day
+    interval = core.infer_manual_data_interval(run_after=schedule.manual_logical_date(day, ALMATY))
+    assert schedule.interval_day(interval.start, ALMATY) == day
     # Triggered at 10:00 local on the 28th: the 27th, never the unfinished 28th.
     at_ten = datetime(2026, 4, 28, 10, 0, tzinfo=ZoneInfo(ALMATY))
     interval = core.infer_manual_data_interval(run_after=at_ten)
-    assert al.interval_day(interval.start, ALMATY) == day
+    assert schedule.interval_day(interval.start, ALMATY) == day
 
 
 def test_backfill_bounds_cover_exactly_the_days(dagbag):
@@ -130,31 +132,31 @@ def test_backfill_bounds_cover_exactly_the_days(dagbag):
 
     core = coerce_to_core_timetable(dagbag.dags["tengrinews_ingest"].timetable)
     first, last = date(2026, 4, 26), date(2026, 4, 28)
-    lo, hi = al.backfill_bounds(first, last, ALMATY)
+    lo, hi = schedule.backfill_bounds(first, last, ALMATY)
     infos, info = [], None
     restriction = TimeRestriction(earliest=lo, latest=hi, catchup=True)
     while (info := core.next_dagrun_info_v2(last_dagrun_info=info, restriction=restriction)):
         infos.append(info)
-    days = [al.interval_day(i.data_interval.start, ALMATY) for i in infos]
+    days = [schedule.interval_day(i.data_interval.start, ALMATY) for i in infos]
     assert days == [date(2026, 4, 26), date(2026, 4, 27), date(2026, 4, 28)]
 
 
 def test_run_window_rules():
     after = datetime(2026, 4, 28, 3, 0, tzinfo=UTC)  # 08:00 in Almaty
-    assert al.run_window(ALMATY, run_after=after) == (date(2026, 4, 27), date(2026, 4, 27))
+    assert schedule.run_window(ALMATY, run_after=after) == (date(2026, 4, 27), date(2026, 4, 27))
     # The data interval wins over run_after; its start is converted to the local date.
     start = datetime(2026, 4, 26, 19, 30, tzinfo=UTC)  # 2026-04-27 00:30+05:00
-    assert al.run_window(ALMATY, data_interval_start=start, run_after=after) == (date(2026, 4, 27),) * 2
+    assert schedule.run_window(ALMATY, data_interval_start=start, run_after=after) == (date(2026, 4, 27),) * 2
     # Explicit dates (the trigger form) win over both.
-    assert al.run_window(ALMATY, date_from="2026-04-20", date_to="2026-04-22",
+    assert schedule.run_window(ALMATY, date_from="2026-04-20", date_to="2026-04-22",
                          data_interval_start=start) == (date(2026, 4, 20), date(2026, 4, 22))
-    assert al.run_window(ALMATY, date_from="2026-04-20") == (date(2026, 4, 20),) * 2
+    assert schedule.run_window(ALMATY, date_from="2026-04-20") == (date(2026, 4, 20),) * 2
     with pytest.raises(ValueError, match="before"):
-        al.run_window(ALMATY, date_from="2026-04-22", date_to="2026-04-20")
+        schedule.run_window(ALMATY, date_from="2026-04-22", date_to="2026-04-20")
     with pytest.raises(ValueError):
-        al.run_window(ALMATY, date_to="2026-04-22")
+        schedule.run_window(ALMATY, date_to="2026-04-22")
     with pytest.raises(ValueError):
-        al.interval_day(datetime(2026, 4, 27), ALMATY)
+        schedule.interval_day(datetime(2026, 4, 27), ALMATY)
 
 
 def test_trigger_form_params_validate(dagbag):
@@ -253,12 +255,16 @@ def test_compose_services_and_images(compose):
 def test_compose_mounts_project_directories(compose):
     for name in AIRFLOW_SERVICES:
         volumes = compose["services"][name]["volumes"]
-        sources = {v.split(":")[0]: v.split(":")[1] for v in volumes}
-        assert {"./dags", "./plugins", "./sql"} <= set(sources)
+        mounts = {v.split(":")[0]: v.split(":")[1] for v in volumes}
+        assert {"./dags", "./plugins", "./sql", "./sources.yaml"} <= set(mounts)
         env = compose["services"][name]["environment"]
-        assert sources["./dags"] == env["AIRFLOW__CORE__DAGS_FOLDER"]
-        assert sources["./plugins"] in env["PYTHONPATH"].split(":")
-        assert sources["./sql"] == env["NEWS_ETL_SQL_DIR"]
+        assert mounts["./dags"] == env["AIRFLOW__CORE__DAGS_FOLDER"]
+        assert mounts["./plugins"] in env["PYTHONPATH"].split(":")
+        # The library finds sql/ and sources.yaml beside plugins/ (news_etl.settings): mounted so.
+        project = PurePosixPath(mounts["./plugins"]).parent
+        assert PurePosixPath(mounts["./sql"]) == project / "sql"
+        assert PurePosixPath(mounts["./sources.yaml"]) == project / "sources.yaml"
+        assert not {"NEWS_ETL_SQL_DIR", "NEWS_ETL_SOURCES_FILE"} & set(env)
 
 
 def test_compose_news_db_connection_and_secrets(compose):

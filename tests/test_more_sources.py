@@ -1,7 +1,7 @@
 """The second and third sources (SteppeInfo, Caspian Wire) end to end, and adding a source by configuration.
 
-Real PostgreSQL, real HTTP on loopback: each replica site (plugins/news_etl/replica/sites/) is
-served by ``news_etl.replica.serve(site=...)`` and ingested through ``news_etl.pipeline.run``
+Real PostgreSQL, real HTTP on loopback: each replica site (devtools/replica/sites/) is
+served by ``devtools.replica.serve(site=...)`` and ingested through ``news_etl.pipeline.run``
 with ``base_url`` pointing at it, exactly like ``news-etl run KEY --date D --base-url URL``.
 Neither site has a day archive or selectors: discovery goes through feeds and sitemaps and the
 article pages through JSON-LD / OpenGraph and the generic extractor. What each run must load is
@@ -18,8 +18,9 @@ import psycopg2
 import pytest
 import yaml
 from news_etl import dedup, pipeline
-from news_etl.replica import SITES_DIR, serve
-from news_etl.sources import SOURCES_FILE, load_sources
+from news_etl.sources import load_sources
+
+from devtools.replica import SITES_DIR, SOURCES_FILE, serve
 
 NEW_SOURCES = ("steppeinfo", "caspianwire")
 EXPECTED = {key: yaml.safe_load((SITES_DIR / f"{key}.expected.yaml").read_text(encoding="utf-8"))
@@ -28,10 +29,10 @@ EXPECTED = {key: yaml.safe_load((SITES_DIR / f"{key}.expected.yaml").read_text(e
 
 @pytest.fixture(autouse=True)
 def fast_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The repository's sources file with only the rate limits raised, as NEWS_ETL_SOURCES_FILE.
+    """The replica's sources file with only the rate limits raised, as NEWS_ETL_SOURCES_FILE.
 
     Politeness is tested in test_fetch.py; at the configured 1-2 requests a second these runs
-    would take minutes. Every other field is checked to be the repository's own.
+    would take minutes. Every other field is checked to be the replica file's own.
     """
     data = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))
     for entry in data["sources"]:

@@ -10,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from news_etl.replica import SITE_DIR
 from news_etl.sources import get_source
 from replica_expected import BY_ID, EXPECTED, SAMPLE_ID, SAMPLE_SEED, Expected
+
+from devtools.replica import SITE_DIR
 
 parse = pytest.importorskip("news_etl.parse")  # written in parallel by the source engineer
 

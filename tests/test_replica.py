@@ -24,8 +24,9 @@ import requests
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DTDForbidden, EntitiesForbidden
-from news_etl.replica import FAULTS, SITE_DIR, serve
 from replica_expected import BY_ID, EXPECTED
+
+from devtools.replica import FAULTS, SITE_DIR, serve
 
 ARTICLE_PATH = re.compile(r"^/[a-z_]+/[a-z0-9-]+-(\d+)/$")
 UA = "news-etl/0.1.0 (news archive ingestion; obeys robots.txt)"
@@ -342,8 +343,9 @@ def test_request_log_is_thread_safe(fresh):
 
 
 def test_module_serves_in_the_foreground():
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "plugins")}
-    proc = subprocess.Popen([sys.executable, "-m", "news_etl.replica", "--port", "0", "--quiet"],
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "plugins")])}
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.replica", "--port", "0", "--quiet"],
                             stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline()

@@ -12,9 +12,10 @@ from datetime import date
 
 import pytest
 from news_etl.errors import Rejected, RetryableFailure
-from news_etl.replica import SITE_DIR, serve
 from news_etl.sources import get_source
 from replica_expected import BY_URL
+
+from devtools.replica import SITE_DIR, serve
 
 fetch = pytest.importorskip("news_etl.fetch")
 discover = pytest.importorskip("news_etl.discover")

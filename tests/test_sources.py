@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from news_etl import settings
 from news_etl.sources import SourceConfigError, get_source, load_sources, read_sources
+
+from devtools.replica import SOURCES_FILE as REPLICA_SOURCES
 
 GOOD = """
   - key: steppe
@@ -23,7 +27,38 @@ def _write(tmp_path: Path, entries: str) -> Path:
     return path
 
 
-def test_repository_sources_are_valid() -> None:
+def _entries(path: Path) -> dict[str, dict]:
+    return {e["key"]: e for e in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]}
+
+
+def test_production_sources_file_sits_beside_sql_and_holds_only_real_sites(monkeypatch) -> None:
+    monkeypatch.delenv("NEWS_ETL_SOURCES_FILE", raising=False)
+    monkeypatch.delenv("NEWS_ETL_SQL_DIR", raising=False)
+    path = settings.sources_file()
+    # One rule for both: the project directory, where the repository keeps them.
+    assert path == Path(__file__).resolve().parents[1] / "sources.yaml"
+    assert path.parent == settings.sql_dir().parent and (settings.sql_dir() / "migrations").is_dir()
+    config = read_sources(path)
+    assert config.problems == ()
+    assert list(config.sources) == ["tengrinews"]
+    # Reserved test domains (RFC 2606) are the replica's fictional sites, never deployed.
+    for source in config.sources.values():
+        for host in source.allowed_hosts:
+            assert not host.endswith((".example", ".test", ".invalid", ".localhost")), host
+    monkeypatch.setenv("NEWS_ETL_SOURCES_FILE", str(REPLICA_SOURCES))
+    assert settings.sources_file() == REPLICA_SOURCES
+
+
+def test_replica_sources_are_production_tengrinews_and_the_fictional_sites() -> None:
+    production = _entries(Path(__file__).resolve().parents[1] / "sources.yaml")
+    replica = _entries(REPLICA_SOURCES)
+    assert list(replica) == ["tengrinews", "steppeinfo", "caspianwire"]
+    # The same Tengrinews as deployed: an edit of one copy must be made to the other.
+    assert replica["tengrinews"] == production["tengrinews"]
+    assert read_sources(REPLICA_SOURCES).problems == ()
+
+
+def test_session_sources_are_valid() -> None:
     config = read_sources()
     assert config.problems == ()
     tengri = get_source("tengrinews")

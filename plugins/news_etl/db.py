@@ -31,10 +31,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extensions
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SQL_DIR = Path(os.environ.get("NEWS_ETL_SQL_DIR", REPO_ROOT / "sql"))
-MIGRATIONS_DIR = SQL_DIR / "migrations"
-DATA_DIR = Path(os.environ.get("NEWS_ETL_DATA_DIR", REPO_ROOT / ".data"))
+from news_etl import settings
+
 # Any fixed number works: it only has to be the same in every process.
 _MIGRATION_LOCK = 727_001
 # The first file of the development chain squashed into 001_baseline: no database
@@ -48,8 +46,7 @@ class DatabaseError(RuntimeError):
 
 def database_url() -> str:
     """The URL of the news database: ``NEWS_ETL_DATABASE_URL``, else the embedded one."""
-    url = os.environ.get("NEWS_ETL_DATABASE_URL", "").strip()
-    return url or embedded_url()
+    return settings.database_url() or embedded_url()
 
 
 def embedded_url(data_dir: Path | None = None) -> str:
@@ -58,7 +55,7 @@ def embedded_url(data_dir: Path | None = None) -> str:
         warnings.simplefilter("ignore")
         import pgserver  # imported here: only needed without a configured server
 
-    path = Path(data_dir or DATA_DIR / "postgres")
+    path = Path(data_dir or settings.data_dir() / "postgres")
     path.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None leaves the server running for the next command: a warm
     # start is then a connection, not a server start.
@@ -72,7 +69,7 @@ def stop_embedded(data_dir: Path | None = None, timeout: float = 30.0) -> bool:
     SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the data is
     checkpointed, and the postmaster removes its pid file when done.
     """
-    path = Path(data_dir or DATA_DIR / "postgres").resolve()
+    path = Path(data_dir or settings.data_dir() / "postgres").resolve()
     pid_file = path / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().split()[0])
@@ -127,10 +124,10 @@ class Migration:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def known_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The migrations this code ships, in the order they apply."""
+def known_migrations(directory: Path | None = None) -> list[Migration]:
+    """The migrations this code ships (``sql/migrations/``), in the order they apply."""
     found = []
-    for path in sorted(directory.glob("*.sql")):
+    for path in sorted((directory or settings.sql_dir() / "migrations").glob("*.sql")):
         version, _, name = path.stem.partition("_")
         if not version.isdigit():
             raise DatabaseError(f"migration file {path.name} does not start with a number")

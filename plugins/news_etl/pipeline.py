@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from news_etl import db, ledger, rawpages
+from news_etl import db, ledger, rawpages, settings
 from news_etl.discover import Problem, discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.fetch import Fetcher
@@ -33,12 +33,6 @@ from news_etl.parse import parse_article
 from news_etl.sources import Source, get_source
 
 log = logging.getLogger(__name__)
-
-# Articles per load transaction. Each batch pays a dozen round trips and a commit (a WAL
-# flush): 2,000 shares them among more articles than 1,000 did (load bench loader, 100,000
-# articles, two alternating pairs: new +2-6 %, rerun +7-20 %); 4,000 was no clear gain over
-# 2,000, while each batch held (the loader holds two) and each rollback grow with it.
-LOAD_BATCH_SIZE = 2000
 
 
 class CheckFailed(RuntimeError):
@@ -97,7 +91,8 @@ def _page_source(conn, source: Source, options: dict[str, Any]):
     return Fetcher(source, base_url=params.get("base_url"))
 
 
-def discover(db_url: str, run_id: int, *, batch_size: int = 50) -> list[list[str]]:
+def discover(db_url: str, run_id: int, *,
+             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
     """Find the run's article URLs, record them in the ledger; return them in batches."""
     with db.connection(db_url) as conn:
         options = _run_options(conn, run_id)
@@ -170,7 +165,7 @@ def load(db_url: str, run_id: int) -> dict[str, int]:
     with db.connection(db_url) as conn:
         options = _run_options(conn, run_id)
         dry_run = bool(options["params"].get("dry_run"))
-        batches = staged_batches(conn, run_id, LOAD_BATCH_SIZE)  # one batch in memory at a time
+        batches = staged_batches(conn, run_id, settings.LOAD_BATCH_SIZE)  # one batch in memory at a time
         with _timed(conn, run_id, "load"):
             if dry_run:
                 loaded = (_would_load(conn, run_id, batch) for batch in batches)

@@ -26,9 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from news_etl.db import SQL_DIR
-
-REPORTING_SQL_DIR = SQL_DIR / "reporting"
+from news_etl import settings
 
 # (report key, query file in sql/reporting/, heading). The order is the order shown.
 SECTIONS: list[tuple[str, str, str]] = [
@@ -75,7 +73,7 @@ def refresh_views(conn) -> dict[str, float]:
 
 
 def _query(name: str) -> str:
-    return (REPORTING_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return (settings.sql_dir() / "reporting" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _plain(value: Any) -> Any:

@@ -1,9 +1,8 @@
-"""The configured news sources (``sources.yaml``) as plain data."""
+"""The configured news sources (the sources file of ``settings.sources_file()``) as plain data."""
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-log = logging.getLogger(__name__)
+from news_etl import settings
 
-SOURCES_FILE = Path(__file__).with_name("sources.yaml")
+log = logging.getLogger(__name__)
 
 
 class SourceConfigError(ValueError):
@@ -31,7 +30,7 @@ class Source:
     timezone: str
     language: str = "ru"
     date_formats: tuple[str, ...] = ()
-    rate_limit_per_second: float = 1.0
+    rate_limit_per_second: float = settings.DEFAULT_RATE_LIMIT_PER_SECOND
     article_url_pattern: str | None = None
     min_articles_per_day: int = 0
     day_archive: str | None = None
@@ -163,7 +162,8 @@ def _source_from_entry(entry: dict) -> Source:
         timezone=entry.get("timezone", "UTC"),
         language=entry.get("language", "ru"),
         date_formats=tuple(entry.get("date_formats") or ()),
-        rate_limit_per_second=float(entry.get("rate_limit_per_second", 1.0)),
+        rate_limit_per_second=float(entry.get("rate_limit_per_second",
+                                              settings.DEFAULT_RATE_LIMIT_PER_SECOND)),
         article_url_pattern=entry.get("article_url_pattern"),
         min_articles_per_day=int(entry.get("min_articles_per_day", 0)),
         day_archive=discovery.get("day_archive"),
@@ -186,7 +186,7 @@ class SourceConfig:
 
 def read_sources(path: Path | str | None = None) -> SourceConfig:
     """Read and validate a sources file. A broken entry is reported and skipped; the rest load."""
-    path = Path(path or os.environ.get("NEWS_ETL_SOURCES_FILE") or SOURCES_FILE)
+    path = Path(path or settings.sources_file())
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -212,7 +212,7 @@ def read_sources(path: Path | str | None = None) -> SourceConfig:
 
 def load_sources(path: Path | str | None = None) -> dict[str, Source]:
     """All valid configured sources by key (broken entries are logged and skipped)."""
-    return _cached_sources(str(path or os.environ.get("NEWS_ETL_SOURCES_FILE") or SOURCES_FILE)).sources
+    return _cached_sources(str(path or settings.sources_file())).sources
 
 
 @cache

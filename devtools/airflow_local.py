@@ -1,14 +1,12 @@
-"""Run the real Airflow locally, as subprocesses, and the scheduling rules the DAGs share.
-
-Nothing here imports Airflow: the library stays usable without it, and the
-DAG file may import this module at parse time without slowing the parser.
+"""Run the real Airflow locally, as subprocesses: the demo's, the tests' and the benchmarks' harness.
 
 The local Airflow keeps its metadata in SQLite under ``.data/airflow``, reads
 the DAGs from ``dags/`` and finds the news database through the connection
 ``news_db``, given as ``AIRFLOW_CONN_NEWS_DB``. ``make demo`` and the tests
 call :func:`migrate`, :func:`ensure_pools`, :func:`dags_test` and
 :func:`backfill_create`; :class:`LocalAirflow` starts a scheduler,
-dag-processor and api-server on loopback ports.
+dag-processor and api-server on loopback ports. The scheduling rules the DAGs
+use are the library's (:mod:`news_etl.schedule`); nothing here imports Airflow.
 """
 
 from __future__ import annotations
@@ -22,96 +20,22 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from news_etl import schedule, settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGS_DIR = REPO_ROOT / "dags"
-DEFAULT_HOME = Path(os.environ.get("NEWS_ETL_DATA_DIR", REPO_ROOT / ".data")) / "airflow"
-
-# The connection id the DAG tasks read the news database from.
-NEWS_DB_CONN_ID = "news_db"
-# Daily runs start 30 minutes after local midnight: late articles of the day
-# that just ended have reached the day archive by then.
-DAILY_CRON = "30 0 * * *"
-# Concurrent fetch tasks per source host, across all runs and workers; the
-# fetcher's own rate limit holds inside each task.
-FETCH_POOL_SLOTS = 2
-# The name of the pool and of the asset are part of the deployment's interface.
-ARTICLES_ASSET_NAME = "news_etl_articles"
-ARTICLES_ASSET_URI = "news-etl://news_db/public/articles"
 API_USER = "admin"
 
 
-# --- scheduling rules (pure functions, tested without Airflow) ---------------------------------
-
-def fetch_pool(host: str) -> str:
-    """The Airflow pool that caps concurrent fetch tasks against ``host``."""
-    return "fetch_" + "".join(c if c.isalnum() else "_" for c in host.lower())
-
-
-def interval_day(data_interval_start: datetime, tz: str) -> date:
-    """The local day a scheduled run processes: the local date its interval starts on."""
-    if data_interval_start.tzinfo is None:
-        raise ValueError("data_interval_start must be timezone-aware")
-    return data_interval_start.astimezone(ZoneInfo(tz)).date()
-
-
-def run_window(tz: str, *, date_from: str | date | None = None, date_to: str | date | None = None,
-               data_interval_start: datetime | None = None,
-               run_after: datetime | None = None) -> tuple[date, date]:
-    """The local days a DAG run ingests, inclusive.
-
-    Explicit ``date_from``/``date_to`` (the trigger form) win; else the run's
-    data interval; a manual run without a logical date has no interval and
-    takes the last local day completed before it was triggered -- never "now".
-    """
-    if date_from:
-        first = date.fromisoformat(str(date_from))
-        last = date.fromisoformat(str(date_to)) if date_to else first
-    elif date_to:
-        raise ValueError("date_to given without date_from")
-    elif data_interval_start is not None:
-        first = last = interval_day(data_interval_start, tz)
-    elif run_after is not None:
-        first = last = run_after.astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
-    else:
-        raise ValueError("a run needs date_from, a data interval or run_after")
-    if last < first:
-        raise ValueError(f"date_to ({last}) is before date_from ({first})")
-    return first, last
-
-
-def scheduled_logical_date(day: date, tz: str) -> datetime:
-    """The logical date (= data interval start) of the scheduled run that ingests ``day``."""
-    hour, minute = _cron_time()
-    return datetime.combine(day, dtime(hour, minute), ZoneInfo(tz))
-
-
-def manual_logical_date(day: date, tz: str) -> datetime:
-    """A logical date for ``airflow dags test`` / a manual run whose inferred interval is ``day``.
-
-    Airflow infers a manual run's interval as the last complete one before the
-    logical date, so this is the moment the scheduled run of ``day`` would start.
-    """
-    return scheduled_logical_date(day + timedelta(days=1), tz)
-
-
-def backfill_bounds(day_from: date, day_to: date, tz: str) -> tuple[datetime, datetime]:
-    """``--from-date``/``--to-date`` that make ``airflow backfill create`` cover exactly these days."""
-    zone = ZoneInfo(tz)
-    return (datetime.combine(day_from, dtime(0, 0), zone),
-            datetime.combine(day_to, dtime(23, 59, 59), zone))
-
-
-def _cron_time() -> tuple[int, int]:
-    minute, hour = DAILY_CRON.split()[:2]
-    return int(hour), int(minute)
+def default_home() -> Path:
+    """The local Airflow's home: ``airflow/`` under the data directory (``.data/`` by default)."""
+    return settings.data_dir() / "airflow"
 
 
 # --- environment --------------------------------------------------------------------------------
@@ -138,7 +62,7 @@ def airflow_env(database_url: str, *, home: Path | None = None, api_port: int = 
     commands, SQLite's single writer can refuse a write at once ("database is
     locked", whatever the busy timeout), so long-running installations use one.
     """
-    home = Path(home or DEFAULT_HOME).resolve()
+    home = Path(home or default_home()).resolve()
     home.mkdir(parents=True, exist_ok=True)
     (home / "plugins").mkdir(exist_ok=True)
     env = {k: v for k, v in (base if base is not None else os.environ).items()
@@ -170,7 +94,7 @@ def airflow_env(database_url: str, *, home: Path | None = None, api_port: int = 
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        f"AIRFLOW_CONN_{NEWS_DB_CONN_ID.upper()}": airflow_conn_uri(database_url),
+        f"AIRFLOW_CONN_{schedule.NEWS_DB_CONN_ID.upper()}": airflow_conn_uri(database_url),
         "NEWS_ETL_DATABASE_URL": database_url,
         # The library must import in every Airflow process, installed in the venv or not.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT / "plugins"), env.get("PYTHONPATH")])),
@@ -190,7 +114,7 @@ def airflow_conn_uri(database_url: str) -> str:
 
 def api_password(home: Path | None = None) -> str:
     """The local API user's password (created on first use, kept under the Airflow home)."""
-    path = Path(home or DEFAULT_HOME).resolve() / "passwords.json"
+    path = Path(home or default_home()).resolve() / "passwords.json"
     _ensure_password(path)
     return json.loads(path.read_text())[API_USER]
 
@@ -241,28 +165,12 @@ def migrate(env: Mapping[str, str]) -> None:
     run_airflow(["db", "migrate"], env)
 
 
-def pools(sources: Iterable | None = None) -> dict[str, int]:
-    """The fetch pool of every configured source host, with its slots."""
-    if sources is None:
-        from news_etl.sources import load_sources
-
-        sources = load_sources().values()
-    return {fetch_pool(s.host): FETCH_POOL_SLOTS for s in sources}
-
-
-def pools_json() -> str:
-    """The fetch pools as a file for ``airflow pools import`` (also used by docker compose)."""
-    return json.dumps({name: {"slots": slots, "description": "news-etl fetch tasks per source host",
-                              "include_deferred": False}
-                       for name, slots in pools().items()}, indent=2)
-
-
 def ensure_pools(env: Mapping[str, str]) -> dict[str, int]:
     """Create (or reset) the fetch pools in one ``airflow pools import``."""
     path = Path(env["AIRFLOW_HOME"]) / "pools.json"
-    path.write_text(pools_json())
+    path.write_text(schedule.pools_json())
     run_airflow(["pools", "import", str(path)], env)
-    return pools()
+    return schedule.pools()
 
 
 def prepare(database_url: str, *, home: Path | None = None, api_port: int = 8080,
@@ -277,7 +185,7 @@ def prepare(database_url: str, *, home: Path | None = None, api_port: int = 8080
 def dags_test(dag_id: str, day: date, env: Mapping[str, str], *, tz: str = "Asia/Almaty",
               conf: Mapping | None = None, echo: bool = False) -> subprocess.CompletedProcess:
     """``airflow dags test`` of the run that ingests local ``day`` (one process, no scheduler)."""
-    args = ["dags", "test", dag_id, manual_logical_date(day, tz).isoformat()]
+    args = ["dags", "test", dag_id, schedule.manual_logical_date(day, tz).isoformat()]
     if conf:
         args += ["--conf", json.dumps(dict(conf))]
     return run_airflow(args, env, echo=echo)
@@ -287,7 +195,7 @@ def backfill_create(dag_id: str, day_from: date, day_to: date, env: Mapping[str,
                     tz: str = "Asia/Almaty", max_active_runs: int | None = None,
                     conf: Mapping | None = None) -> subprocess.CompletedProcess:
     """``airflow backfill create`` for local days ``day_from``..``day_to``; a scheduler runs them."""
-    start, end = backfill_bounds(day_from, day_to, tz)
+    start, end = schedule.backfill_bounds(day_from, day_to, tz)
     args = ["backfill", "create", "--dag-id", dag_id,
             "--from-date", start.isoformat(), "--to-date", end.isoformat()]
     if max_active_runs:
@@ -401,5 +309,5 @@ def configure_process(database_url: str | None = None, *, home: Path | None = No
         if key.startswith("AIRFLOW"):
             os.environ[key] = value
     if not database_url:
-        os.environ.pop(f"AIRFLOW_CONN_{NEWS_DB_CONN_ID.upper()}", None)
+        os.environ.pop(f"AIRFLOW_CONN_{schedule.NEWS_DB_CONN_ID.upper()}", None)
     return env

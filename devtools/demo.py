@@ -9,6 +9,9 @@
 3. the stored articles are exported as seed files and the HTML report is
    written, both under ``.data/demo/``; a summary is printed.
 
+The sources are the replica's own file (``devtools/replica/sources.yaml``):
+the fictional sites it serves are not production sources.
+
 Run it again: the same days are found ``unchanged`` and nothing is added.
 """
 
@@ -21,16 +24,18 @@ import time
 from datetime import date
 from pathlib import Path
 
-from news_etl import airflow_local, db, report
-from news_etl.replica import serve
+from news_etl import db, report, settings
 from news_etl.seeds import export_seed_dir, load_seed_dir
+
+from devtools import airflow_local
+from devtools.replica import SOURCES_FILE, serve
 
 # (source, local day): the sample article's day (older markup era), the day Almaty
 # moved from UTC+6 to UTC+5, a day of the current markup; then a day of a second
 # source (feed and sitemaps, generic extraction) that reprints one of those stories.
 RUNS = (("tengrinews", date(2019, 11, 5)), ("tengrinews", date(2024, 3, 1)),
         ("tengrinews", date(2026, 4, 27)), ("steppeinfo", date(2026, 4, 27)))
-SEEDS_DIR = db.REPO_ROOT / "seeds"
+SEEDS_DIR = airflow_local.REPO_ROOT / "seeds"
 
 
 def _say(message: str) -> None:
@@ -66,16 +71,19 @@ def _report_window(conn) -> tuple[date, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m news_etl.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=db.DATA_DIR / "demo",
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=settings.data_dir() / "demo",
                         help="where the seed export and the HTML report go (default .data/demo)")
     args = parser.parse_args(argv)
     out = args.out.resolve()
 
     started = time.perf_counter()
-    configured = bool(os.environ.get("NEWS_ETL_DATABASE_URL", "").strip())
+    # Set in this process's environment, so the Airflow commands below inherit it.
+    os.environ["NEWS_ETL_SOURCES_FILE"] = str(SOURCES_FILE)
+    configured = settings.database_url() is not None
     url = db.database_url()
-    where = "NEWS_ETL_DATABASE_URL" if configured else f"embedded PostgreSQL, {db.DATA_DIR / 'postgres'}"
+    embedded = settings.data_dir() / "postgres"
+    where = "NEWS_ETL_DATABASE_URL" if configured else f"embedded PostgreSQL, {embedded}"
     _say(f"news database: {where}")
     with db.connection(url) as conn:
         applied = db.migrate(conn)

@@ -21,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SITE_DIR = Path(__file__).with_name("site")
+# The sources file of every replica site (Tengrinews and the fictional ones): the demo and tests use it.
+SOURCES_FILE = Path(__file__).with_name("sources.yaml")
 SITES_DIR = Path(__file__).with_name("sites")  # the other sites, one directory per source key
 DEFAULT_SITE = "tengrinews"
 # All files get one fixed Last-Modified so that conditional GETs are reproducible.

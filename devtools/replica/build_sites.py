@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - the page templates are long literal HTML lines, kept as a page would show them
 """Render the other replica sites (``sites/<key>.yaml``) into static files under ``sites/<key>/``.
 
-Run ``PYTHONPATH=plugins .venv/bin/python -m news_etl.replica.build_sites [KEY ...]`` after
+Run ``.venv/bin/python -m devtools.replica.build_sites [KEY ...]`` after
 editing a site's YAML; both this script and its output are committed, so the server only
 serves files. Each site has its own look (``site.theme``):
 

@@ -1,10 +1,10 @@
-"""``python -m news_etl.replica --port 8765 [--site KEY]``: serve a replica site in the foreground."""
+"""``python -m devtools.replica --port 8765 [--site KEY]``: serve a replica site in the foreground."""
 
 from __future__ import annotations
 
 import argparse
 
-from news_etl.replica.server import DEFAULT_SITE, ReplicaHTTPServer, available_sites, site_dir_for
+from devtools.replica.server import DEFAULT_SITE, ReplicaHTTPServer, available_sites, site_dir_for
 
 
 def main(argv: list[str] | None = None) -> None:

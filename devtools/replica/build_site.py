@@ -1,6 +1,6 @@
 """Render the replica's files in ``site/`` from the hand-written ``articles.yaml``.
 
-Run ``.venv/bin/python -m news_etl.replica.build_site`` after editing the data;
+Run ``.venv/bin/python -m devtools.replica.build_site`` after editing the data;
 both this script and its output are committed, so the server only serves files.
 The article texts are our own prose (except the one real sample article); the
 expected parse results live, written by hand, in tests/replica_expected.py.

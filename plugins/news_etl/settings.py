@@ -1,0 +1,97 @@
+"""Every setting of the library in one place: environment variables and tunables, with their defaults.
+
+Environment variables are read when a function asks for them, never at import,
+so a command, a test or an Airflow task that sets one first is obeyed. Files
+the project ships beside the library (``sql/``, ``sources.yaml``) are found by
+one rule: in the project directory, the checkout that holds ``plugins/news_etl``
+(an editable install, ``PYTHONPATH=plugins``, the compose mount of
+``/opt/news_etl``), unless a variable names them elsewhere.
+
+The test suite's own server, ``NEWS_ETL_TEST_DATABASE_URL``, is read by
+``tests/conftest.py``, not by the library.
+
+This module imports nothing heavy: the DAG file reads it at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+# --- environment ---------------------------------------------------------------------------------
+
+# plugins/news_etl/settings.py -> the checkout (or the deployment directory) two levels up.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def database_url() -> str | None:
+    """``NEWS_ETL_DATABASE_URL``: the news PostgreSQL; unset, ``db`` starts an embedded one."""
+    return _env("NEWS_ETL_DATABASE_URL")
+
+
+def sql_dir() -> Path:
+    """``NEWS_ETL_SQL_DIR``, else ``sql/`` of the project: migrations and reporting queries."""
+    return Path(_env("NEWS_ETL_SQL_DIR") or PROJECT_DIR / "sql")
+
+
+def sources_file() -> Path:
+    """``NEWS_ETL_SOURCES_FILE``, else ``sources.yaml`` of the project: the sites to ingest."""
+    return Path(_env("NEWS_ETL_SOURCES_FILE") or PROJECT_DIR / "sources.yaml")
+
+
+def data_dir() -> Path:
+    """``NEWS_ETL_DATA_DIR``, else ``.data/`` of the project: the embedded PostgreSQL's files (and
+    the development tools' local Airflow and demo output); never needed with a configured server."""
+    return Path(_env("NEWS_ETL_DATA_DIR") or PROJECT_DIR / ".data")
+
+
+def min_articles_per_day() -> int:
+    """``NEWS_ETL_MIN_ARTICLES_PER_DAY`` (default 1): the DAG form's article floor; a day below it
+    fails, because a day with no article means the site changed, not that nothing happened."""
+    return int(_env("NEWS_ETL_MIN_ARTICLES_PER_DAY") or 1)
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+# Requests per second per host when a source does not say: polite to a news site's servers.
+DEFAULT_RATE_LIMIT_PER_SECOND = 1.0
+
+# --- pipeline --------------------------------------------------------------------------------------
+
+# Article URLs per fetch_and_parse task: small enough that a retry repeats little work, large
+# enough that Airflow's per-task start-up cost stays small beside the fetching.
+URLS_PER_FETCH_TASK = 50
+# Articles per load transaction: each batch pays a few round trips and a commit, so larger batches
+# share them among more articles, while the memory held and the work lost on a rollback grow
+# with the batch (bench/load_bench.py measures the loader at this size).
+LOAD_BATCH_SIZE = 2000
+
+# --- scheduling (dags/news_ingest.py) -----------------------------------------------------------
+
+# Daily runs start 30 minutes after local midnight: late articles of the day that has just
+# ended have reached the day archive by then.
+DAILY_CRON = "30 0 * * *"
+# Concurrent fetch tasks per source host, across all runs and workers (an Airflow pool per host);
+# the fetcher's own rate limit holds inside each task.
+FETCH_POOL_SLOTS = 2
+# Fetch tasks of one run in flight at once (the host's pool caps them further, across runs).
+FETCH_TASKS_PER_RUN = 4
+# Runs of one source at a time (backfills included), and their tasks in flight.
+MAX_ACTIVE_RUNS = 3
+MAX_ACTIVE_TASKS = 8
+# Retries of a failed task, with exponential backoff: a site that is briefly down or slow
+# is tried again minutes later rather than failing the day.
+TASK_RETRIES = 3
+RETRY_DELAY = timedelta(minutes=1)
+RETRY_BACKOFF = 2.0
+MAX_RETRY_DELAY = timedelta(minutes=30)
+# A task that runs longer is stuck (a day is a few hundred pages at about 1 request/s).
+TASK_TIMEOUT = timedelta(hours=2)
+# A run that has not finished by then will not: Airflow marks it failed so it shows.
+RUN_TIMEOUT = timedelta(hours=12)
