@@ -154,7 +154,7 @@ def pending_migrations(conn) -> list[Migration]:
         raise DatabaseError(
             "the database was made by the old development migrations (it records 001_core), which "
             "001_baseline replaced: reset it, i.e. drop and recreate the database, or for the embedded "
-            f"one run `news-etl db stop` and remove {DATA_DIR / 'postgres'}"
+            f"one run `news-etl db stop` and remove {settings.data_dir() / 'postgres'}"
         )
     unknown = sorted(set(applied) - {m.version for m in known})
     if unknown:
