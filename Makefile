@@ -19,9 +19,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
-# Re-resolve the direct dependencies of requirements.in into exact pins.
+# Re-resolve the direct dependencies of requirements.in into exact pins; the image's
+# runtime-only lock takes the same versions (constrained by requirements.lock).
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 lock:
-	$(UV) pip compile -q requirements.in -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28
+	$(UV) pip compile -q requirements.in -o requirements.lock $(LOCK_TARGET)
+	$(UV) pip compile -q requirements-runtime.in -c requirements.lock -o requirements-runtime.lock $(LOCK_TARGET)
 
 demo: install
 	$(PY) -m devtools.demo
@@ -30,16 +33,17 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-# Only the tests that start real Airflow (dag.test(), scheduler, api-server,
+# Only the tests that start real Airflow (dag.test(), scheduler, api-server, Celery workers,
 # backfill). They fit in the normal suite, so `make test` runs them as well.
 test-airflow: install
-	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_dags.py
+	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_airflow_celery.py tests/test_dags.py
 
 run: install
 	$(VENV)/bin/news-etl run tengrinews --latest
 
+# Rebuilds the image when the Dockerfile, the runtime lock or the project changed.
 up:
-	docker compose up -d
+	docker compose up -d --build
 
 # Every benchmark prints its figures as ratios against a baseline measured in
 # the same run. BENCH_ARGS=--quick gives a small smoke version of each.

@@ -82,6 +82,11 @@ def _small(summary) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
+# The form's text for date_from/date_to: a backfill passes its form to every run it creates.
+_OVERRIDE = ("{}. When set, EVERY run of this trigger or backfill ingests these days instead of its "
+             "own data interval: leave both empty in a backfill, and whenever a run's own day is wanted.")
+
+
 def _doc(source: Source) -> str:
     pool = schedule.fetch_pool(source.host)
     return f"""
@@ -97,17 +102,18 @@ run when fewer than `min_articles` articles a day were seen, and `publish` emits
 `{schedule.ARTICLES_ASSET_NAME}` asset, which triggers `news_reporting`.
 Pages are kept in the raw pages table; only run ids, URL batches and counts go through XCom.
 
-**Backfill** (each run is a pure function of its interval): UI → this DAG → *Trigger* →
-*Backfill*, pick the range, or
+**Backfill** (each run is a pure function of its interval; one run per local day whose
+00:30 start falls in the range): choose the time zone {source.timezone} in the UI's user menu
+(the forms read dates in it), then *Trigger* → *Backfill*, From = first day, To = last day,
+times left empty, `date_from`/`date_to` left empty (set, they would give every run the same
+days). Or, where `default_timezone` is {source.timezone} (docker compose):
 
-    airflow backfill create --dag-id {source.key}_ingest \\
-        --from-date 2026-11-01T00:00+05:00 --to-date 2026-11-03T23:59+05:00
+    airflow backfill create --dag-id {source.key}_ingest --from-date 2026-11-01 --to-date 2026-11-03T23:59
 
-(one run per local day whose 00:30 start falls in the range; give the dates with the
-{source.timezone} offset). **Manual run**: *Trigger* with the form: `date_from`/`date_to`
-(local days, override the interval), `reparse` (parse the stored raw pages again, no
-requests), `dry_run` (write nothing, record what would change), `base_url` (fetch from a
-mirror of the site; stored URLs stay canonical), `min_articles`.
+**Manual run**: *Trigger* with the form: `date_from`/`date_to` (local days, override the
+interval), `reparse` (parse the stored raw pages again, no requests), `dry_run` (write
+nothing, record what would change), `base_url` (fetch from a mirror of the site; stored URLs
+stay canonical), `min_articles`.
 """
 
 
@@ -129,9 +135,9 @@ def make_ingest_dag(source: Source):
         doc_md=_doc(source),
         params={
             "date_from": Param(None, type=["null", "string"], format="date", title="From (local day)",
-                               description="First local day to ingest; empty: the run's data interval."),
+                               description=_OVERRIDE.format("First local day to ingest")),
             "date_to": Param(None, type=["null", "string"], format="date", title="To (local day)",
-                             description="Last local day, inclusive; empty: same as date_from."),
+                             description=_OVERRIDE.format("Last local day, inclusive (empty: date_from)")),
             "reparse": Param(False, type="boolean", title="Re-parse stored pages",
                              description="Parse the raw pages already stored; make no request."),
             "dry_run": Param(False, type="boolean", title="Dry run",

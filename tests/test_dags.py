@@ -237,10 +237,11 @@ def test_compose_services_and_images(compose):
     assert set(AIRFLOW_SERVICES) | {"airflow-metadata-db", "news-db", "airflow-init"} <= set(services)
     for name, command in AIRFLOW_SERVICES.items():
         service = services[name]
-        assert service["command"] == command
-        assert "FROM apache/airflow:3.3." in service["build"]["dockerfile_inline"]
+        assert service["command"] == command or service["command"][-1].endswith(f"exec airflow {command}\n")
+        assert service["build"] == "."  # the Dockerfile beside the compose file
         assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
-        assert service["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        # LocalExecutor unless .env asks for Celery (the `celery` profile).
+        assert service["environment"]["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
     assert services["news-db"]["image"] == "postgres:16"
     assert services["airflow-metadata-db"]["image"].startswith("postgres:")
     # Airflow's metadata lives in its own PostgreSQL, not in the news database.
@@ -287,6 +288,210 @@ def test_compose_news_db_connection_and_secrets(compose):
         assert secret in declared, secret
     ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=REPO).returncode == 0
     assert ignored, ".env must be ignored by git"
-    # The init step creates the same pools the DAGs use.
     init = "\n".join(services["airflow-init"]["command"])
-    assert "airflow db migrate" in init and "pools import" in init and "news_etl db migrate" in init
+    assert "airflow db migrate" in init and "news_etl db migrate" in init
+
+
+def _env_example() -> dict[str, str]:
+    lines = (REPO / ".env.example").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_compose_uses_fab_with_the_admin_from_env(compose):
+    import importlib
+
+    services = compose["services"]
+    for name in AIRFLOW_SERVICES:
+        manager = services[name]["environment"]["AIRFLOW__CORE__AUTH_MANAGER"]
+        module, _, cls = manager.rpartition(".")
+        assert cls == "FabAuthManager"
+        assert getattr(importlib.import_module(module), cls)  # the provider is in the locks
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "SimpleAuthManager" not in text and "SIMPLE_AUTH_MANAGER" not in text
+    init = services["airflow-init"]
+    env = init["environment"]
+    assert env["AIRFLOW_ADMIN_PASSWORD"].startswith("${AIRFLOW_ADMIN_PASSWORD:?")
+    assert env["AIRFLOW_ADMIN_USER"].startswith("${AIRFLOW_ADMIN_USER")
+    script = init["command"][-1]
+    # Created when missing, and its password set to .env's at every start.
+    assert "airflow users create --role Admin" in script
+    reset = 'users reset-password --username "$$AIRFLOW_ADMIN_USER" --password "$$AIRFLOW_ADMIN_PASSWORD"'
+    assert reset in script
+    assert {"AIRFLOW_ADMIN_USER", "AIRFLOW_ADMIN_PASSWORD"} <= set(_env_example())
+
+
+def test_compose_init_runs_as_root_and_gives_the_files_to_airflow_uid(compose):
+    services = compose["services"]
+    init = services["airflow-init"]
+    assert init["user"] == "0:0"
+    script = init["command"][-1]
+    chown = 'chown -R "${AIRFLOW_UID:-50000}:0" /opt/airflow/logs'
+    assert chown in script
+    # After every command that may write files as root.
+    assert script.rindex(chown) > max(script.rindex("airflow db migrate"), script.rindex("reset-password"))
+    for name in (*AIRFLOW_SERVICES, "airflow-worker", "airflow-cli"):
+        assert services[name]["user"] == "${AIRFLOW_UID:-50000}:0", name
+    assert "AIRFLOW_UID" in _env_example()
+
+
+def test_compose_default_timezone_is_the_sources(compose):
+    # The real sites' zone (the fictional replica sources, *.example, are not deployed).
+    zones = {s.timezone for s in load_sources().values() if not s.host.endswith(".example")}
+    for name in (*AIRFLOW_SERVICES, "airflow-init", "airflow-worker", "airflow-cli"):
+        zone = compose["services"][name]["environment"]["AIRFLOW__CORE__DEFAULT_TIMEZONE"]
+        assert {zone} == zones == {ALMATY}, name
+
+
+def test_compose_creates_the_fetch_pools_at_every_scheduler_start(compose):
+    scheduler = compose["services"]["airflow-scheduler"]
+    script = scheduler["command"][-1]
+    lines = [line.strip() for line in script.strip().splitlines()]
+    assert lines[-1] == "exec airflow scheduler"
+    assert any(line.startswith("airflow pools import ") for line in lines[:-1])
+    assert "pools import" not in "\n".join(compose["services"]["airflow-init"]["command"])
+    # The command that writes the pools file runs here, against the sources file, as it is.
+    [writer] = [line for line in lines if line.startswith("python -c")]
+    code = writer.split("'")[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "plugins")})
+    assert out.returncode == 0, out.stderr
+    pools = json.loads(out.stdout)
+    assert {name: p["slots"] for name, p in pools.items()} == al.pools()
+    assert {al.fetch_pool(s.host) for s in load_sources().values()} == set(pools)
+
+
+def test_compose_celery_profile_scales_workers(compose):
+    services = compose["services"]
+    env = services["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://airflow:")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("@airflow-metadata-db:5432/airflow")
+    assert "celery" in services["redis"]["profiles"]
+    assert services["redis"]["image"].startswith("redis:")
+    worker = services["airflow-worker"]
+    assert worker["profiles"] == ["celery"] and worker["command"] == "celery worker"
+    # `--scale airflow-worker=N` needs no fixed name and no published port.
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    assert services["flower"]["profiles"] == ["flower"] and services["flower"]["command"] == "celery flower"
+    # One place switches it on: the profile and the executor, side by side in .env.example.
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    assert "COMPOSE_PROFILES=celery" in example and "AIRFLOW_EXECUTOR=CeleryExecutor" in example
+    # The executor the profile selects imports with the locked celery and provider.
+    from airflow.providers.celery.executors.celery_executor import CeleryExecutor
+
+    assert CeleryExecutor.__name__ == "CeleryExecutor"
+
+
+def test_compose_airflow_cli_profile(compose):
+    cli = compose["services"]["airflow-cli"]
+    assert cli["profiles"] == ["airflow-cli"]
+    assert cli["command"] == ["bash", "-c", "airflow"]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("==", 1)
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "ruff", "uv", "pgserver", "matplotlib",
+            "readability-lxml"}
+
+
+def test_dockerfile_installs_the_runtime_lock_only():
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    runtime, full = _pins(REPO / "requirements-runtime.lock"), _pins(REPO / "requirements.lock")
+    # The image is the official one of the locked Airflow, on the project's Python.
+    assert f"FROM apache/airflow:{full['apache-airflow']}-python3.11\n" in dockerfile
+    assert runtime["apache-airflow"] == full["apache-airflow"]
+    instructions = "\n".join(line for line in dockerfile.splitlines() if not line.startswith("#"))
+    assert "pip install --no-cache-dir -r /opt/news_etl/requirements-runtime.lock" in instructions
+    assert " requirements.lock" not in instructions and "/requirements.lock" not in instructions
+    # No test, lint or development tool, and no version other than the tests ran.
+    assert not DEV_ONLY & set(runtime), DEV_ONLY & set(runtime)
+    assert {name: full.get(name) for name in runtime} == runtime
+    assert {"apache-airflow-providers-fab", "apache-airflow-providers-celery",
+            "apache-airflow-providers-postgres", "redis", "celery"} <= set(runtime)
+    # Every runtime requirement is in the runtime lock (it was re-locked after the last edit).
+    wanted = {line.split("==")[0].split("<")[0].strip().lower()
+              for line in (REPO / "requirements-runtime.in").read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert wanted <= set(runtime), wanted - set(runtime)
+    # The build context lets through only what the image needs.
+    ignore = [line for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")]
+    assert ignore[0] == "*"
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    assert "requirements-runtime.lock" in allowed and {"plugins", "dags", "sql"} <= allowed
+    assert not allowed & {".venv", ".data", ".git", ".env", "tests", "bench", "requirements.lock"}
+    assert "docker compose up -d --build" in (REPO / "Makefile").read_text(encoding="utf-8")
+
+
+def test_docker_compose_config_accepts_the_file():
+    import shutil
+
+    if shutil.which("docker") is None:
+        pytest.skip("no docker CLI on this machine")
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("the docker CLI has no compose plugin (`docker compose` is absent)")
+    for profiles in ([], ["--profile", "celery", "--profile", "flower", "--profile", "airflow-cli"]):
+        out = subprocess.run(["docker", "compose", "--env-file", ".env.example", *profiles, "config",
+                              "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+
+
+# --- backfill of local days ----------------------------------------------------------------------
+
+def _days(dagbag, lo: datetime, hi: datetime) -> list[date]:
+    """The local days of the runs a backfill from ``lo`` to ``hi`` creates (as Airflow's backfill does)."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    core = coerce_to_core_timetable(dagbag.dags["tengrinews_ingest"].timetable)
+    infos, info = [], None
+    restriction = TimeRestriction(earliest=lo, latest=hi, catchup=True)
+    while (info := core.next_dagrun_info_v2(last_dagrun_info=info, restriction=restriction)):
+        infos.append(info)
+    return [al.interval_day(i.data_interval.start, ALMATY) for i in infos]
+
+
+@pytest.mark.parametrize("first,last", [(date(2026, 11, 1), date(2026, 11, 3)),
+                                        # Across Kazakhstan's switch from UTC+6 to UTC+5.
+                                        (date(2024, 2, 28), date(2024, 3, 1))])
+def test_ui_backfill_form_gives_exactly_the_local_days(dagbag, first, last):
+    # The UI's backfill form reads a date without a time in the time zone chosen in the user
+    # menu: From is the start of its day, To the end of its day (23:59:59.999).
+    zone = ZoneInfo(ALMATY)
+    lo = datetime.combine(first, datetime.min.time(), zone)
+    hi = datetime.combine(last, datetime.max.time().replace(microsecond=999000), zone)
+    assert _days(dagbag, lo, hi) == [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def test_readme_cli_backfill_gives_the_days_it_names(dagbag, compose):
+    """The README's `airflow backfill create` line, read as the deployment reads it, covers its days."""
+    import re
+    import shlex
+
+    from airflow._shared.timezones.timezone import parse
+
+    zone = compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW__CORE__DEFAULT_TIMEZONE"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"`(?:docker compose run --rm airflow-cli )?(backfill create [^`]+)`", readme)
+    args = shlex.split(command)
+    # Naive dates: the CLI reads them in default_timezone, as it does in the containers.
+    lo = parse(args[args.index("--from-date") + 1], timezone=zone)
+    hi = parse(args[args.index("--to-date") + 1], timezone=zone)
+    assert _days(dagbag, lo, hi) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    assert "2026-11-01" in command and "2026-11-03" in command
+
+
+def test_date_params_say_they_override_every_runs_interval(dagbag):
+    params = dagbag.dags["tengrinews_ingest"].params
+    for name in ("date_from", "date_to"):
+        text = params.get_param(name).description.lower()
+        assert "every run" in text and "interval" in text and "backfill" in text, text
