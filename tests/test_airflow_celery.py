@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from news_etl import airflow_local as al
 from news_etl import db as dbmod
-from news_etl.replica import serve
+from news_etl import schedule
 from test_airflow_live import DAG_ID, _running, expected_urls, wait_for_runs
+
+from devtools import airflow_local as al
+from devtools.replica import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -156,7 +158,7 @@ def test_two_celery_workers_find_the_articles_of_one_cli_run(celery_airflow, dat
         run_ids = []
         for day in DAYS:
             trigger = api("POST", f"dags/{DAG_ID}/dagRuns", json={
-                "logical_date": al.manual_logical_date(day, ALMATY).isoformat(),
+                "logical_date": schedule.manual_logical_date(day, ALMATY).isoformat(),
                 "conf": {"base_url": replica.base_url, "min_articles": 1},
             })
             assert trigger.status_code == 200, trigger.text

@@ -356,8 +356,8 @@ def test_compose_creates_the_fetch_pools_at_every_scheduler_start(compose):
                          env={**os.environ, "PYTHONPATH": str(REPO / "plugins")})
     assert out.returncode == 0, out.stderr
     pools = json.loads(out.stdout)
-    assert {name: p["slots"] for name, p in pools.items()} == al.pools()
-    assert {al.fetch_pool(s.host) for s in load_sources().values()} == set(pools)
+    assert {name: p["slots"] for name, p in pools.items()} == schedule.pools()
+    assert {schedule.fetch_pool(s.host) for s in load_sources().values()} == set(pools)
 
 
 def test_compose_celery_profile_scales_workers(compose):
@@ -457,7 +457,7 @@ def _days(dagbag, lo: datetime, hi: datetime) -> list[date]:
     restriction = TimeRestriction(earliest=lo, latest=hi, catchup=True)
     while (info := core.next_dagrun_info_v2(last_dagrun_info=info, restriction=restriction)):
         infos.append(info)
-    return [al.interval_day(i.data_interval.start, ALMATY) for i in infos]
+    return [schedule.interval_day(i.data_interval.start, ALMATY) for i in infos]
 
 
 @pytest.mark.parametrize("first,last", [(date(2026, 11, 1), date(2026, 11, 3)),
