@@ -21,18 +21,38 @@ _TEXT_FIELDS = ("url", "title", "body", "author", "source_key", "source_article_
 def validate_article(article: Article, *, now: datetime | None = None,
                      settings: LoadSettings = DEFAULT_SETTINGS) -> Rejected | None:
     """The reason ``article`` cannot be loaded (a Rejected with stage "load"), or None."""
-    return _text_problem(article) or _content_problem(article, now or datetime.now(UTC), settings)
+    return _checked(article, now or datetime.now(UTC), settings)[0]
 
 
 def validate_batch(batch: Batch) -> None:
     """Sort the batch's articles into items (with their exact-text digest) and rejects."""
     now = datetime.now(UTC)
     for n, article in enumerate(batch.articles):
-        problem = validate_article(article, now=now, settings=batch.settings)
+        problem, digest = _checked(article, now, batch.settings)
         if problem is None:
-            batch.items[n] = Item(n, article, dedup.raw_digest(article.title, article.body))
+            batch.items[n] = Item(n, article, digest)
         else:
             batch.reject(n, problem)
+
+
+def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
+    """(why ``article`` cannot be loaded or None, the raw digest of its title and body).
+
+    Computing the digest encodes the title and body, which fails on a lone
+    surrogate: for them that is the storability check, and the per-field check
+    runs only when it fails (it costs a rerun several times the digest).
+    """
+    try:
+        digest = dedup.raw_digest(article.title, article.body)
+        checked = ("title", "body")
+    except (AttributeError, TypeError, UnicodeEncodeError):
+        digest, checked = b"", ()
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name, None)
+        problem = _nul_problem(value) if name in checked else _bad_text(value)
+        if problem:
+            return Rejected("load", "invalid_utf8", f"{name}: {problem}"), b""
+    return _content_problem(article, now, settings), digest
 
 
 def _bad_text(value: Any) -> str | None:
@@ -51,16 +71,13 @@ def _bad_text(value: Any) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"lone surrogate {value[exc.start]!r} at character {exc.start}"
+    return _nul_problem(value)
+
+
+def _nul_problem(value: str) -> str | None:
+    """PostgreSQL text cannot hold NUL."""
     if "\x00" in value:
         return f"NUL character at character {value.index(chr(0))}"
-    return None
-
-
-def _text_problem(article: Article) -> Rejected | None:
-    for name in _TEXT_FIELDS:
-        problem = _bad_text(getattr(article, name, None))
-        if problem:
-            return Rejected("load", "invalid_utf8", f"{name}: {problem}")
     return None
 
 

@@ -2,9 +2,9 @@
 
 Everything here runs inside the batch's transaction (``news_etl.load.loader``),
 so a batch is stored completely or not at all. Uniqueness is the database's
-job: new rows go in with ``ON CONFLICT DO NOTHING``, and a row a constraint
-refused (another loader stored it meanwhile without the source lock, or two
-items claim one URL) is rejected as an identity conflict.
+job: a row a unique constraint refuses (another loader stored it meanwhile
+without the source lock, or two items claim one URL) is rejected as an
+identity conflict, the rest of the batch is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import psycopg2
+import psycopg2.errors
+from psycopg2.extras import Json
 
 from news_etl import dedup
 from news_etl.load.batch import Batch, Item
@@ -21,35 +23,40 @@ from news_etl.sources import SourceConfigError, get_source
 # What sources.timezone defaults to in the schema: a source not in sources.yaml gets it.
 DEFAULT_TIMEZONE = "UTC"
 
-_ROWS_TABLE = "load_rows"  # the article versions a round writes: new (article_id NULL) and changed
-_ROWS_COLUMNS = ("i", "article_id", "source_key", "source_article_id", "canonical_url", "title",
-                 "published_at", "author", "body", "content_hash", "raw_digest", "extraction", "fetched_at")
-_ROWS_SQL = ("i int, article_id bigint, source_key text, source_article_id text, canonical_url text,"
-             " title text, published_at timestamptz, author text, body text, content_hash text,"
-             " raw_digest bytea, extraction jsonb, fetched_at timestamptz")
+# The columns a new or changed article version is written with, in COPY order.
+_COLUMNS = ("article_id", "source_key", "source_article_id", "canonical_url", "title", "published_at",
+            "author", "body", "content_hash", "raw_digest", "extraction", "fetched_at")
 
-# New articles in batch order; a row a unique constraint refuses is left out, and so
-# missing from what comes back.
-INSERT_NEW = """
-INSERT INTO articles (source_key, source_article_id, canonical_url, title, published_at, author, body,
-                      content_hash, raw_digest, extraction, fetched_at)
-SELECT source_key, source_article_id, canonical_url, title, published_at, author, body,
-       content_hash, raw_digest, extraction, fetched_at
-FROM load_rows WHERE article_id IS NULL ORDER BY i
-ON CONFLICT DO NOTHING
-RETURNING article_id, canonical_url, source_article_id
+# Ids for new articles, taken from the articles' identity sequence (COPY keeps given ids).
+NEW_IDS = """
+SELECT nextval((SELECT pg_get_serial_sequence('articles', 'article_id'))::regclass)
+FROM generate_series(1, %(count)s)
 """
+
+# One new article when the batch's COPY met a unique constraint: a row the constraints
+# refuse is left out, and nothing comes back.
+INSERT_ONE = f"""
+INSERT INTO articles ({", ".join(_COLUMNS)}) OVERRIDING SYSTEM VALUE
+VALUES ({", ".join(["%s"] * len(_COLUMNS))})
+ON CONFLICT DO NOTHING
+RETURNING article_id
+"""
+
+_CHANGED_TABLE = "load_changed"
+_CHANGED_SQL = ("article_id bigint, source_key text, source_article_id text, canonical_url text,"
+                " title text, published_at timestamptz, author text, body text, content_hash text,"
+                " raw_digest bytea, extraction jsonb, fetched_at timestamptz")
 
 # Changed articles: the stored version goes to article_revisions, the new one replaces it.
 UPDATE_CHANGED = """
 INSERT INTO article_revisions (article_id, title, published_at, author, body, content_hash, valid_from,
                                run_id)
 SELECT a.article_id, a.title, a.published_at, a.author, a.body, a.content_hash, a.updated_at, %(run_id)s
-FROM articles a JOIN load_rows r ON r.article_id = a.article_id;
+FROM articles a JOIN load_changed r ON r.article_id = a.article_id;
 UPDATE articles a SET title = r.title, published_at = r.published_at, author = r.author, body = r.body,
     content_hash = r.content_hash, raw_digest = r.raw_digest, extraction = r.extraction,
     fetched_at = coalesce(r.fetched_at, a.fetched_at), updated_at = now()
-FROM load_rows r WHERE a.article_id = r.article_id
+FROM load_changed r WHERE a.article_id = r.article_id
 """
 
 
@@ -80,20 +87,13 @@ def write_articles(cur, batch: Batch, new: Sequence[Item], changed: Sequence[Ite
     """Store ``new`` items (their ids set, refused ones rejected) and ``changed`` ones (a revision
     each); ``relearned``, unchanged items whose exact text differs, only get their digest stored,
     so the next rerun recognises them without a content hash."""
-    if new or changed:
-        temp_table(cur, _ROWS_TABLE, _ROWS_SQL)
-        copy_rows(cur, _ROWS_TABLE, _ROWS_COLUMNS, (_row(it) for it in [*new, *changed]))
     if new:
-        cur.execute(INSERT_NEW)
-        stored = {(url, sid): article_id for article_id, url, sid in cur.fetchall()}
-        for item in new:
-            item.article_id = stored.get((item.article.url, item.article.source_article_id or None))
-            if item.article_id is None:
-                item.reject("identity_conflict",
-                            "another article already has this source id or canonical URL")
+        _insert_new(cur, new)
         signed = [(it.article_id, it.signature) for it in new if it.article_id and it.signature is not None]
         dedup.store_signatures(cur, signed)
     if changed:
+        temp_table(cur, _CHANGED_TABLE, _CHANGED_SQL)
+        copy_rows(cur, _CHANGED_TABLE, _COLUMNS, map(_row, changed))
         cur.execute(UPDATE_CHANGED, {"run_id": batch.run_id})
         ids = [it.article_id for it in changed]
         if batch.settings.near_duplicates:
@@ -109,11 +109,30 @@ def write_articles(cur, batch: Batch, new: Sequence[Item], changed: Sequence[Ite
                      [psycopg2.Binary(it.raw_digest) for it in relearned]))
 
 
+def _insert_new(cur, items: Sequence[Item]) -> None:
+    """New articles in one COPY (each body written once); should a unique constraint refuse
+    any row, the COPY is undone and the rows go one by one, the refused ones rejected."""
+    cur.execute(NEW_IDS, {"count": len(items)})
+    for item, (article_id,) in zip(items, cur.fetchall(), strict=True):
+        item.article_id = article_id
+    cur.execute("SAVEPOINT new_articles")
+    try:
+        copy_rows(cur, "articles", _COLUMNS, map(_row, items))
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT new_articles")
+        for item in items:
+            row = _row(item)
+            cur.execute(INSERT_ONE, (*row[:9], psycopg2.Binary(row[9]), Json(row[10]), row[11]))
+            if cur.fetchone() is None:
+                item.reject("identity_conflict",
+                            "another article already has this source id or canonical URL")
+    cur.execute("RELEASE SAVEPOINT new_articles")
+
+
 def _row(item: Item) -> tuple:
     a = item.article
-    return (item.index, item.article_id, a.source_key, a.source_article_id or None, a.url, a.title,
-            a.published_at, a.author or "", a.body, item.content_hash, item.raw_digest, a.extraction or {},
-            a.fetched_at)
+    return (item.article_id, a.source_key, a.source_article_id or None, a.url, a.title, a.published_at,
+            a.author or "", a.body, item.content_hash, item.raw_digest, a.extraction or {}, a.fetched_at)
 
 
 def resolve_originals(items: Sequence[Item]) -> None:
