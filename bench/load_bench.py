@@ -9,8 +9,9 @@ in the same run, because the machine is shared.
 
 1. new articles: 100,000 synthetic Russian articles (3,000-character bodies),
    near-duplicate checks off (measured in 3), in a fresh process;
-   baseline: one INSERT per row into a copy of ``articles`` (same columns,
-   indexes and storage), measured before and after the loader and averaged.
+   baseline: one INSERT per row into a copy of ``articles`` (same columns and
+   indexes, PostgreSQL's default body storage), measured before and after the
+   loader and averaged. Each loader phase runs three times; the median counts.
 2. unchanged rerun: the same 100,000 again; same baseline.
 3. near-duplicates: 1,000,000 stored articles (skeleton rows with random LSH
    bands, plus real originals stored by the loader), then planted reprints
@@ -39,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import psycopg2.errors
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
@@ -235,6 +237,19 @@ def prepare(conn) -> None:
     conn.commit()
 
 
+def checkpoint(conn) -> None:
+    """Start a measure with no dirty pages of the previous one left to write (CHECKPOINT needs
+    superuser or pg_checkpoint; without it the measure starts as it is)."""
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CHECKPOINT")
+    except psycopg2.errors.InsufficientPrivilege:
+        pass
+    finally:
+        conn.autocommit = False
+
+
 def empty_tables(conn) -> None:
     """Forget every loaded article (between measures that need an empty store)."""
     with conn.cursor() as cur:
@@ -252,6 +267,10 @@ _COLUMNS = ("source_key", "source_article_id", "canonical_url", "title", "publis
 def insert_baseline(conn, gen: Generator, count: int) -> float:
     """Rows per second of one INSERT per row into a copy of ``articles``, a commit per batch.
 
+    The copy has the columns, checks and indexes of ``articles`` and PostgreSQL's
+    default body storage, as the baseline was first defined (issue 4); the
+    storage of ``articles`` itself is the loader's choice.
+
     Content hashes are computed outside the timing: the baseline is the database work alone.
     """
     sql = f"INSERT INTO bench_insert ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
@@ -259,6 +278,8 @@ def insert_baseline(conn, gen: Generator, count: int) -> float:
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_insert")
         cur.execute("CREATE TABLE bench_insert (LIKE articles INCLUDING ALL)")
+        cur.execute("ALTER TABLE bench_insert ALTER COLUMN body SET STORAGE EXTENDED,"
+                    " ALTER COLUMN body SET COMPRESSION DEFAULT")
         conn.commit()
         for batch in gen.pooled_batches(0, count):
             rows = [(a.source_key, a.source_article_id, a.url, a.title, a.published_at, a.author, a.body,
@@ -291,15 +312,23 @@ def timed(batches: Iterator[list[Article]], spent: list[float]) -> Iterator[list
         yield batch
 
 
+PASSES = 3  # each loader phase is measured this many times and the median counts (a shared machine)
+
+
 def child_load(url: str, count: int) -> dict:
-    """In a fresh process: load ``count`` new articles, then the same again; times and peak RSS.
+    """In a fresh process: load ``count`` new articles (``PASSES`` times, the tables emptied
+    between), then the same again unchanged (``PASSES`` times); times and peak RSS.
 
     The time spent generating articles is left out of the loader's.
     """
     gen = Generator()
     conn = db.connect(url)
-    report: dict = {"count": count}
-    for phase, expected in (("new", "new"), ("rerun", "unchanged")):
+    report: dict = {"count": count, "as_expected": True, "new": [], "rerun": []}
+    for phase in ["new"] * PASSES + ["rerun"] * PASSES:
+        if phase == "new":
+            empty_tables(conn)
+            prepare(conn)
+        checkpoint(conn)
         run_id = ledger.start_run(conn, source_key="bench", kind="cli")
         conn.commit()
         outcomes: dict[str, int] = {}
@@ -309,11 +338,10 @@ def child_load(url: str, count: int) -> dict:
                                    settings=NO_NEAR):
             for _url, outcome, _id in result:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        elapsed = time.perf_counter() - started - generating[0]
+        report[phase].append(time.perf_counter() - started - generating[0])
         ledger.finish_run(conn, run_id)
         conn.commit()
-        report[phase] = {"seconds": elapsed, "outcomes": outcomes,
-                         "as_expected": outcomes == {expected: count}}
+        report["as_expected"] &= outcomes == {"new" if phase == "new" else "unchanged": count}
     report["peak_rss_kb"] = peak_rss_kb()
     conn.close()
     return report
@@ -484,10 +512,12 @@ def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
           f"near-duplicates against {args.stored:,} stored articles", flush=True)
 
     step = time.perf_counter()
+    checkpoint(conn)
     before = insert_baseline(conn, gen, count)
     big = run_child(url, count)
     empty_tables(conn)
     prepare(conn)
+    checkpoint(conn)
     after = insert_baseline(conn, gen, count)
     baseline = (before + after) / 2
     print(f"  INSERT per row {before:,.0f} and {after:,.0f} rows/s; loader, {count:,} new + rerun "
@@ -497,15 +527,20 @@ def run(conn, url: str, args: argparse.Namespace) -> list[Result]:
     prepare(conn)
 
     insert_name = "one INSERT per row, mean of before and after the loader (rows/s)"
-    new_rate = count / big["new"]["seconds"]
-    rerun_rate = count / big["rerun"]["seconds"]
+    if not big["as_expected"]:
+        print("  UNEXPECTED OUTCOMES: not every article new, then unchanged")
+    rates = {phase: sorted(count / seconds for seconds in big[phase]) for phase in ("new", "rerun")}
+    new_rate, rerun_rate = (rates[phase][len(rates[phase]) // 2] for phase in ("new", "rerun"))
+
+    def passes(phase: str) -> str:
+        return f"articles/s, median of {PASSES} passes ({', '.join(f'{r:,.0f}' for r in rates[phase])})"
+
     results = [
-        Result("new articles", new_rate, f"articles/s, outcomes {big['new']['outcomes']}",
-               baseline, insert_name, f">= {NEW_FLOOR:.0f}x",
-               new_rate >= NEW_FLOOR * baseline and big["new"]["as_expected"]),
-        Result("unchanged rerun", rerun_rate, f"articles/s, outcomes {big['rerun']['outcomes']}",
-               baseline, insert_name, f">= {RERUN_FLOOR:.0f}x",
-               rerun_rate >= RERUN_FLOOR * baseline and big["rerun"]["as_expected"]),
+        Result("new articles", new_rate, passes("new"), baseline, insert_name, f">= {NEW_FLOOR:.0f}x",
+               new_rate >= NEW_FLOOR * baseline and big["as_expected"]),
+        Result("unchanged rerun", rerun_rate, passes("rerun"), baseline, insert_name,
+               f">= {RERUN_FLOOR:.0f}x",
+               rerun_rate >= RERUN_FLOOR * baseline and big["as_expected"]),
         Result(f"peak RSS, {count:,} articles", big["peak_rss_kb"] / 1024, "MB",
                little["peak_rss_kb"] / 1024, f"peak RSS with {small:,} articles (MB)",
                f"<= {MEMORY_CEILING:.2f}x", big["peak_rss_kb"] <= MEMORY_CEILING * little["peak_rss_kb"]),

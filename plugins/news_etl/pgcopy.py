@@ -2,13 +2,12 @@
 
 The loader and the run ledger ship one row per article of a batch. COPY costs
 a few microseconds per row, where binding the same values as arrays of an
-``INSERT ... SELECT FROM unnest(...)`` costs several times that: the rerun
-floor of bench/load_bench.py depends on it.
+``INSERT ... SELECT FROM unnest(...)`` costs several times that: the floors
+of bench/load_bench.py depend on it.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -39,10 +38,30 @@ def copy_value(value: Any) -> str:
 
 
 def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``table``."""
-    data = "".join("\t".join(map(copy_value, row)) + "\n" for row in rows)
-    if data:
-        cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(data))
+    """COPY ``rows`` (tuples in ``columns`` order) into ``table``, formatted as the server reads them."""
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _Lines(rows), size=_CHUNK)
+
+
+# Characters handed to the server at a time: large enough that round trips do not count, small
+# enough that the server stores one chunk while the next is formatted (the two cores work at once).
+_CHUNK = 1 << 16
+
+
+class _Lines:
+    """A file for ``copy_expert`` whose ``read`` formats the next rows as COPY lines."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._lines = ("\t".join(map(copy_value, row)) + "\n" for row in rows)
+
+    def read(self, size: int = -1) -> str:
+        parts: list[str] = []
+        length = 0
+        for line in self._lines:
+            parts.append(line)
+            length += len(line)
+            if 0 < size <= length:
+                break
+        return "".join(parts)
 
 
 def temp_table(cur, name: str, columns_sql: str) -> None:

@@ -34,10 +34,9 @@ from news_etl.sources import Source, get_source
 
 log = logging.getLogger(__name__)
 
-# Articles per load transaction. Each batch pays a dozen round trips and a commit (a WAL
-# flush): 2,000 shares them among more articles than 1,000 did (load bench loader, 100,000
-# articles, two alternating pairs: new +2-6 %, rerun +7-20 %); 4,000 was no clear gain over
-# 2,000, while each batch held (the loader holds two) and each rollback grow with it.
+# Articles per load transaction: each batch pays a dozen round trips and a commit (a WAL
+# flush), shared by more articles the larger it is, while the memory it holds and the work a
+# rollback loses grow with it (bench/load_bench.py).
 LOAD_BATCH_SIZE = 2000
 
 
