@@ -45,7 +45,7 @@ def printable(text: Any) -> str:
     return str(text).encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Item:
     """One valid article of a batch and what the loader finds out about it."""
 
