@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from news_etl import dedup
+from test_load import PARK, PARK_FULL, russian_text
 
 
 def test_content_hash_ignores_case_spacing_and_punctuation_only():
@@ -75,3 +78,18 @@ def test_long_texts_take_the_table_path_and_fall_back_when_it_declines():
     # A character beyond the BMP (two UTF-16 code units) also goes the plain way, unchanged.
     emoji = body + "\U0001F600"
     assert dedup.normalized_text(emoji) == dedup.normalized_text(body) + "\U0001F600"
+
+
+def test_signature_is_datasketch_affine32_minhash():
+    """dedup.signature computes in numpy what datasketch computes (stored signatures stay valid)."""
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = random.Random(3)
+    for text in ["", "Одно слово", PARK, PARK_FULL, russian_text(rng, 3000)]:
+        ids = dedup.shingle_ids(text)
+        reference = MinHash(num_perm=dedup.NUM_PERM, seed=dedup._SEED, hashfunc=lambda v: v,
+                            scheme="affine32", permutations=dedup._permutations(dedup.NUM_PERM))
+        if len(ids):
+            reference.update_batch(((ids >> np.uint64(32)) ^ ids).astype(np.uint32))
+        assert np.array_equal(dedup.signature(text), reference.hashvalues)

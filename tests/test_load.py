@@ -14,16 +14,15 @@ import pytest
 from news_etl import dedup, ledger
 from news_etl.load import (
     LoadSettings,
-    WorkAhead,
     clear_staged,
     ensure_source,
     load_articles,
     load_batches,
     stage_articles,
     staged_batches,
+    validate_article,
 )
 from news_etl.record import Article
-from test_views_role import attempt as in_savepoint
 
 # --------------------------------------------------------------------------- fixture text
 
@@ -438,148 +437,6 @@ def test_failed_batch_leaves_nothing_behind(conn, run):
     assert scalar(conn, "SELECT count(*) FROM article_urls") == 0
 
 
-def test_ledger_rows_need_their_run_on_every_write_path(conn, run):
-    """run_urls has no foreign key on run_id (migration 005): its triggers must refuse the same rows."""
-    import psycopg2
-
-    batch = [synthetic_article(n, chars=500) for n in range(60)]
-    load_articles(conn, batch, run_id=run)  # stored, so a second load takes the unchanged fast path
-    before = scalar(conn, "SELECT count(*) FROM run_urls")
-    for attempt in ("fast path (statement with the match)", "COPY", "upsert"):
-        ghost = run + 999
-        if attempt == "COPY":
-            batch = [synthetic_article(n, chars=500) for n in range(100, 160)]
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
-            if attempt == "upsert":  # many rows through the staging table and the merge
-                with conn.cursor() as cur:
-                    ledger._upsert_outcomes_copy(cur, ghost, [(a.url, "new", None, None, None, None)
-                                                              for a in batch])
-            else:
-                load_articles(conn, batch, run_id=ghost)
-        conn.rollback()
-        assert scalar(conn, "SELECT count(*) FROM run_urls") == before, attempt
-    # Deleting a run deletes its ledger, as ON DELETE CASCADE did.
-    with conn.cursor() as cur:
-        cur.execute("DELETE FROM ingest_runs WHERE run_id = %s", (run,))
-    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 0
-    conn.rollback()
-
-
-def test_articles_need_their_source_on_every_write_path(conn, run):
-    """articles has no foreign key on source_key (migration 007): its triggers must refuse the same rows."""
-    import psycopg2
-
-    stored = synthetic_article(1, chars=500)
-    load_articles(conn, [stored], run_id=run)
-    article_id = scalar(conn, "SELECT article_id FROM articles")
-    ghost = synthetic_article(2, chars=500, source_key="ghost")
-    columns = "source_key, canonical_url, title, published_at, body, content_hash"
-    values = (ghost.source_key, ghost.url, ghost.title, ghost.published_at, ghost.body, "h")
-    for attempt in ("INSERT", "COPY", "UPDATE"):
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-            if attempt == "INSERT":
-                cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)", values)
-            elif attempt == "COPY":
-                ledger.copy_rows(cur, "articles", columns.split(", "), [values])
-            else:
-                cur.execute("UPDATE articles SET source_key = 'ghost' WHERE article_id = %s", (article_id,))
-        conn.rollback()
-    assert scalar(conn, "SELECT count(*) FROM articles WHERE source_key = 'ghost'") == 0
-    # A source its articles name can be neither deleted nor renamed; one without articles can.
-    for statement in ("DELETE FROM sources WHERE source_key = 'synth'",
-                      "UPDATE sources SET source_key = 'renamed' WHERE source_key = 'synth'"):
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-            cur.execute(statement)
-        conn.rollback()
-    ensure_source(conn, "synth", "Синтетика, новое имя", "https://synth.example/")  # an update of name only
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('spare', 'Запасной', 'https://s/')")
-        cur.execute("DELETE FROM sources WHERE source_key = 'spare'")
-    conn.commit()
-    assert scalar(conn, "SELECT name FROM sources WHERE source_key = 'synth'") == "Синтетика, новое имя"
-
-
-def test_source_and_run_checks_hold_where_the_foreign_keys_held(conn, run, db_url):
-    """Migration 008: the triggers of 005 and 007 against snapshots, TRUNCATE and a writer's privileges."""
-    import psycopg2
-    from news_etl import db as dbmod
-
-    columns = "source_key, canonical_url, title, published_at, body, content_hash"
-    spare = synthetic_article(7, chars=500, source_key="spare")
-    values = (spare.source_key, spare.url, spare.title, spare.published_at, spare.body, "h")
-    load_articles(conn, [synthetic_article(1, chars=500)], run_id=run)
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO sources (source_key, name, base_url) VALUES ('spare', 'Запасной', 'https://s/')")
-    conn.commit()
-
-    # A REPEATABLE READ transaction would not see an article committed after its snapshot.
-    other = dbmod.connect(db_url)
-    try:
-        other.set_session(isolation_level="REPEATABLE READ")
-        with other.cursor() as cur:
-            cur.execute("SELECT count(*) FROM articles")  # the snapshot is taken here
-        with conn.cursor() as cur:
-            cur.execute(f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)", values)
-        conn.commit()
-        for statement in ("DELETE FROM sources WHERE source_key = 'spare'",
-                          f"DELETE FROM ingest_runs WHERE run_id = {run}"):
-            with pytest.raises(psycopg2.errors.FeatureNotSupported, match="READ COMMITTED"), \
-                    other.cursor() as cur:
-                cur.execute(statement)
-            other.rollback()
-    finally:
-        other.close()
-    assert scalar(conn, "SELECT count(*) FROM sources WHERE source_key = 'spare'") == 1
-
-    # TRUNCATE fires no DELETE trigger, and CASCADE follows foreign keys only: without the
-    # referencing table it is refused, with it it is not.
-    for statement in ("TRUNCATE sources CASCADE", "TRUNCATE ingest_runs CASCADE"):
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-            cur.execute(statement)
-        conn.rollback()
-    with conn.cursor() as cur:
-        cur.execute("TRUNCATE ingest_runs, run_urls CASCADE")
-    conn.rollback()
-    assert scalar(conn, "SELECT count(*) FROM run_urls") > 0
-
-    # A run's id cannot change under its ledger rows (the foreign key said ON UPDATE NO ACTION).
-    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-        cur.execute("UPDATE ingest_runs SET run_id = DEFAULT WHERE run_id = %s", (run,))
-    conn.rollback()
-
-    # A writer needs rights on the articles table only, as with a foreign key (checks run as
-    # owner); it can neither fool the check with a temporary "sources" nor borrow the owner's rights.
-    # A session of its own: the temporary table must be there before the check first runs.
-    with conn.cursor() as cur:
-        cur.execute("GRANT INSERT ON articles TO news_reader")
-    conn.commit()
-    writer = dbmod.connect(db_url)
-    try:
-        with writer.cursor() as cur:
-            cur.execute("SET ROLE news_reader")
-            cur.execute("CREATE TEMP TABLE sources (source_key text)")
-            cur.execute("INSERT INTO sources VALUES ('ghost')")
-            cur.execute("CREATE TEMP TABLE borrowed (run_id bigint)")
-        fresh = synthetic_article(8, chars=500, source_key="spare")
-        in_savepoint(writer, f"INSERT INTO articles ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
-                     (fresh.source_key, fresh.url, fresh.title, fresh.published_at, fresh.body, "h2"))
-        with pytest.raises(psycopg2.errors.ForeignKeyViolation):
-            in_savepoint(writer, f"INSERT INTO public.articles ({columns})"
-                         " VALUES ('ghost', 'https://g/', 't', now(), 'b', 'h3')")
-        for function in ("ingest_runs_delete_ledger", "refuse_removing_referenced_keys",
-                         "refuse_rows_naming_missing_keys"):
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                in_savepoint(writer, "CREATE TRIGGER borrow AFTER DELETE ON borrowed"
-                             " REFERENCING OLD TABLE AS old_rows"
-                             f" FOR EACH STATEMENT EXECUTE FUNCTION public.{function}()")
-    finally:
-        writer.close()
-        with conn.cursor() as cur:
-            cur.execute("REVOKE INSERT ON articles FROM news_reader")
-        conn.commit()
-    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) > 0
-
-
 def test_staging_hands_articles_between_tasks(conn, run):
     good = article("https://tengrinews.kz/good/", "Нацбанк сохранил ставку", BANK, sid="1")
     good.extraction = {"title": "json-ld"}
@@ -595,22 +452,6 @@ def test_staging_hands_articles_between_tasks(conn, run):
     assert clear_staged(conn, run) == 2
     conn.commit()
     assert all_staged(conn, run) == []
-
-
-def test_signature_is_datasketch_affine32_minhash():
-    """dedup.signature computes in numpy what datasketch computes (stored signatures stay valid)."""
-    import numpy as np
-    from datasketch import MinHash
-    from news_etl import dedup
-
-    rng = random.Random(3)
-    for text in ["", "Одно слово", PARK, PARK_FULL, russian_text(rng, 3000)]:
-        ids = dedup.shingle_ids(text)
-        reference = MinHash(num_perm=dedup.NUM_PERM, seed=dedup._SEED, hashfunc=lambda v: v,
-                            scheme="affine32", permutations=dedup._permutations(dedup.NUM_PERM))
-        if len(ids):
-            reference.update_batch(((ids >> np.uint64(32)) ^ ids).astype(np.uint32))
-        assert np.array_equal(dedup.signature(text), reference.hashvalues)
 
 
 def test_url_of_another_sources_article_is_an_identity_conflict(conn, run):
@@ -638,10 +479,9 @@ def test_url_of_another_sources_article_is_an_identity_conflict(conn, run):
     assert scalar(conn, "SELECT title FROM articles WHERE canonical_url = %s", (clash_url,)) == "Чужая запись"
 
 
-def test_constraint_violation_in_the_batch_copy_sends_the_batch_one_by_one(conn, run):
+def test_two_new_articles_claiming_one_url_store_the_first_and_reject_the_other(conn, run):
     # Two new articles of one batch (different source ids) claim one canonical URL: the match finds
-    # neither stored, the batch's COPY fails on the unique constraint, and the one-by-one INSERT
-    # stores the first and rejects the other, with the rest of the batch loaded.
+    # neither stored, the unique constraint keeps the first, the other is rejected, the rest loads.
     clash_url = "https://tengrinews.kz/news/park-900/"
     first = article(clash_url, "Посадка деревьев", PARK_FULL, sid="900")
     clash = article(clash_url, "Посадка деревьев, версия 2", PARK, sid="901")
@@ -666,8 +506,9 @@ def stored_rows(conn) -> list[tuple]:
         return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cur.fetchall()]
 
 
-def test_batches_loaded_with_work_ahead_end_as_batch_by_batch(conn, run):
-    """load_batches prepares each next batch during the current COPY: same outcomes, same rows."""
+def test_load_batches_ends_as_loading_batch_by_batch(conn, run):
+    """Mixed batches (new, duplicates, edits, rejects, a URL twice) give the same outcomes and rows
+    through load_batches as through load_articles one batch at a time."""
     synth = [synthetic_article(n) for n in range(24)]
     copy_of_3 = Article(**{**synth[3].__dict__, "url": "https://other.example/copy-3/", "source_key": "other",
                            "source_article_id": None, "title": synth[3].title.upper()})
@@ -697,102 +538,6 @@ def test_batches_loaded_with_work_ahead_end_as_batch_by_batch(conn, run):
     assert rejects_ahead == sorted([(future.url, "future_date"), (short.url, "body_too_short"),
                                     (broken.url, "invalid_utf8")])
     assert stored_rows(conn) == rows_ahead and len(rows_ahead) == 24
-
-
-def test_look_ahead_is_done_by_the_helper_while_the_previous_batch_loads(conn, run, monkeypatch):
-    """Each next batch is validated by the helper thread and hashed during the previous batch's COPY."""
-    import threading
-
-    from news_etl import load
-
-    validated_by: dict[str, set[str]] = {}
-    hashed: list[str] = []
-    real_checked, real_hash = load._checked, dedup.content_hash
-
-    def checked(article, settings):
-        validated_by.setdefault(article.url, set()).add(threading.current_thread().name)
-        return real_checked(article, settings)
-
-    def content_hash(title, body):
-        hashed.append(title)
-        return real_hash(title, body)
-
-    monkeypatch.setattr(load, "_checked", checked)
-    monkeypatch.setattr(dedup, "content_hash", content_hash)
-    batches = [[synthetic_article(n) for n in range(k * 8, k * 8 + 8)] for k in range(3)]
-    for k, outcomes in enumerate(load_batches(conn, batches, run_id=run)):
-        assert outcomes_of(outcomes) == ["new"] * 8
-        if k + 1 < len(batches):  # the next batch is hashed already, before it is loaded
-            assert {a.title for a in batches[k + 1]} <= set(hashed)
-    for k, batch in enumerate(batches):
-        threads = {name for a in batch for name in validated_by[a.url]}
-        if k == 0:
-            assert threads == {threading.main_thread().name}
-        else:  # the main thread may take some over when the helper is late (a busy machine)
-            assert any(name.startswith("load-ahead") for name in threads), threads
-    assert sorted(hashed) == sorted(a.title for batch in batches for a in batch)  # each once
-
-
-def test_an_error_in_the_look_ahead_comes_after_the_committed_batch_outcomes(conn, run, monkeypatch):
-    """A failure while preparing the next batch neither hides nor loses the batch already committed."""
-    from news_etl import load
-
-    first = [synthetic_article(n) for n in range(4)]
-    poisoned = synthetic_article(99)
-    real_checked = load._checked
-
-    def checked(article, settings):
-        if article is poisoned:
-            raise RuntimeError("validator bug")
-        return real_checked(article, settings)
-
-    monkeypatch.setattr(load, "_checked", checked)
-    received = []
-    with pytest.raises(RuntimeError, match="validator bug"):
-        for outcomes in load_batches(conn, [first, [poisoned]], run_id=run):
-            received.append(outcomes_of(outcomes))
-    assert received == [["new"] * 4]
-    assert scalar(conn, "SELECT count(*) FROM articles") == 4
-    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 4
-
-
-def test_look_ahead_measures_the_future_from_when_a_batch_is_loaded(conn, run):
-    """A date just inside the tolerance when the batch is loaded is accepted, however early it was read."""
-    import time
-
-    settings = LoadSettings(future_tolerance=timedelta(seconds=2))
-    first = [synthetic_article(n) for n in range(3)]
-    # Beyond the tolerance while the first batch loads, inside it 1.5 s later when it is loaded.
-    edge = Article(**{**synthetic_article(50).__dict__,
-                      "published_at": datetime.now(UTC) + timedelta(seconds=2.8)})
-    too_far = Article(**{**synthetic_article(51).__dict__,
-                         "published_at": datetime.now(UTC) + timedelta(seconds=60)})
-    results = []
-    for outcomes in load_batches(conn, [first, [edge, too_far]], run_id=run, settings=settings):
-        results.append(outcomes_of(outcomes))
-        time.sleep(1.5)
-    assert results == [["new"] * 3, ["new", "rejected"]]
-
-
-def test_work_ahead_is_used_only_for_the_article_it_was_done_for():
-    original = synthetic_article(1)
-    twin = Article(**original.__dict__)  # equal, but another object
-    broken = Article(**{**synthetic_article(2).__dict__, "title": "Заголовок \udc8f"})
-    ahead = WorkAhead([original, broken])
-    ahead.check_all()
-    assert ahead.content_hash(0, original) is None  # hashes only on demand (a rerun needs none)
-    for _ in range(3):  # the third finds nothing left
-        ahead.compute_one()
-    assert ahead.content_hash(0, original) == dedup.content_hash(original.title, original.body)
-    problem, raw, key_line = ahead.checked(0)
-    assert problem is None and raw == dedup.raw_digest(original.title, original.body)
-    assert key_line.startswith(f"0\tsynth\t1\t{original.url}\t")
-    assert ahead.content_hash(0, twin) is None and not ahead.is_for([twin, broken])
-    assert ahead.is_for([original, broken])
-    # Rejected with its reason, never hashed.
-    problem, raw, key_line = ahead.checked(1)
-    assert problem.reason == "invalid_utf8" and raw == b"" and key_line == ""
-    assert ahead.content_hash(1, broken) is None
 
 
 def test_load_batches_lets_go_of_each_batch_without_the_garbage_collector(conn, run):
@@ -834,150 +579,6 @@ def test_a_url_loaded_again_later_in_the_same_run_keeps_one_ledger_row(conn, run
     assert scalar(conn, "SELECT count(*) FROM articles") == 3
 
 
-def test_load_batches_gives_back_the_thread_switch_interval(conn, run):
-    """The switch interval is lowered while loading and is as it was after: done, stopped early or failed."""
-    import sys
-
-    from news_etl import load
-
-    def interval_set_to(seconds: float) -> float:
-        sys.setswitchinterval(seconds)
-        return sys.getswitchinterval()  # as the interpreter stores it (whole microseconds)
-
-    before = sys.getswitchinterval()
-    lowered = interval_set_to(load._SWITCH_INTERVAL)
-    try:
-        usual = interval_set_to(0.004)
-        seen = [sys.getswitchinterval()
-                for _ in load_batches(conn, [[synthetic_article(n)] for n in range(3)], run_id=run)]
-        assert seen == [lowered] * 3
-        assert sys.getswitchinterval() == usual
-
-        loading = load_batches(conn, [[synthetic_article(n)] for n in range(10, 13)], run_id=run)
-        next(loading)
-        assert sys.getswitchinterval() == lowered
-        loading.close()  # the caller stops early
-        assert sys.getswitchinterval() == usual
-
-        with pytest.raises(ValueError, match="near_policy"):
-            list(load_batches(conn, [[synthetic_article(20)]], run_id=run, near_policy="merge"))
-        assert sys.getswitchinterval() == usual
-
-        lower_still = interval_set_to(0.0001)  # already lower: left alone
-        assert [sys.getswitchinterval() for _ in load_batches(conn, [[synthetic_article(30)]], run_id=run)] \
-            == [lower_still]
-    finally:
-        sys.setswitchinterval(before)
-
-
-def test_copied_json_and_ids_arrive_as_given_whatever_came_before(conn):
-    """COPY's text of a JSON value is remembered for flat string dicts only: 1 and true stay apart."""
-    values = [{"body": "selectors", "title": "json-ld"}, {"a": 1}, {"a": True}, {"a": 1.0}, {"a": "1"},
-              {"t": "x\ty\n\\"}, {"t": "x\ty\n\\"}, {"body": "selectors", "title": "json-ld"}, [1, "x"], {}]
-    rows = [(n, value, None if n % 2 else n * 10) for n, value in enumerate(values)]
-    with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE copied_json (n bigint, j jsonb, k bigint)")
-        ledger.copy_rows(cur, "copied_json", ("n", "j", "k"), rows)
-        cur.execute("SELECT n, j, k, jsonb_typeof(j -> 'a') FROM copied_json ORDER BY n")
-        stored = cur.fetchall()
-    conn.rollback()
-    assert [row[:3] for row in stored] == rows
-    assert [row[3] for row in stored[1:5]] == ["number", "boolean", "number", "string"]
-
-
-def test_a_batch_of_new_articles_writes_no_temporary_files_and_leaves_work_mem_alone(conn, run):
-    """The transition table of the batch's new rows (bodies included) stays in memory.
-
-    300 articles of 12,000 characters are ~7 MB of rows: over PostgreSQL's default
-    work_mem of 4 MB, so without the loader's own setting the statement trigger's
-    tuplestore goes to a temporary file. The setting is the transaction's only.
-    """
-    def temp_files() -> int:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_stat_force_next_flush()")
-        conn.commit()
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_stat_clear_snapshot()")
-            cur.execute("SELECT temp_files FROM pg_stat_database WHERE datname = current_database()")
-            files = cur.fetchone()[0]
-        conn.commit()
-        return files
-
-    with conn.cursor() as cur:
-        cur.execute("SET work_mem = '4MB'")  # the default, whatever the server was given
-    conn.commit()
-    batch = [synthetic_article(n, chars=12_000) for n in range(300)]
-    before = temp_files()
-    assert set(outcomes_of(load_articles(conn, batch, run_id=run))) == {"new"}
-    assert temp_files() == before
-    assert scalar(conn, "SHOW work_mem") == "4MB"
-
-
-def test_one_statement_naming_several_parents_needs_every_one_of_them(conn, run):
-    """The parent checks (migration 009) compare the distinct keys a statement names with those found."""
-    import psycopg2
-
-    other = new_run(conn)
-    rows = "(%s, 'https://synth.example/a/', 'new'), (%s, 'https://synth.example/b/', 'new')"
-    with conn.cursor() as cur:
-        cur.execute(f"INSERT INTO run_urls (run_id, url, outcome) VALUES {rows},"
-                    " (%s, 'https://synth.example/c/', 'new')", (run, other, run))
-    conn.commit()
-    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-        cur.execute(f"INSERT INTO run_urls (run_id, url, outcome) VALUES {rows}", (other, other + 999))
-    conn.rollback()
-
-    def article_columns(*sources: str, first: int = 0) -> list[list]:
-        rows = [(source, f"https://{source}.example/{n}/", f"Заголовок {n}", "Текст " * 20, f"h{n}{source}")
-                for n, source in enumerate(sources, start=first)]
-        return [list(column) for column in zip(*rows, strict=True)]
-    insert = ("INSERT INTO articles (source_key, canonical_url, title, body, content_hash, published_at)"
-              " SELECT s, u, t, b, h, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],"
-              " %s::text[]) AS q(s, u, t, b, h)")
-    with conn.cursor() as cur:
-        cur.execute(insert, article_columns("synth", "other", "synth"))
-    conn.commit()
-    with pytest.raises(psycopg2.errors.ForeignKeyViolation), conn.cursor() as cur:
-        cur.execute(insert, article_columns("synth", "nowhere", first=10))
-    conn.rollback()
-    assert scalar(conn, "SELECT count(*) FROM articles") == 3
-
-
-def test_exact_duplicates_are_found_by_the_match_when_hashes_were_computed_ahead(conn, run, monkeypatch):
-    """After a batch of new articles, the next batch's content hashes are known before its match
-    (computed in the COPY stream), so the matching statement looks them up: it must find what
-    the separate lookup found, stored earlier or one batch before."""
-    from dataclasses import replace
-
-    from news_etl import load
-
-    earlier = synthetic_article(500)
-    load_articles(conn, [earlier], run_id=run)
-    first = [synthetic_article(n) for n in range(10)]
-    again = [replace(earlier, url="https://synth.example/copy/500/", source_article_id="copy-500"),
-             replace(first[3], url="https://synth.example/copy/3/", source_article_id="copy-3",
-                     title=first[3].title.upper())]  # the same content after normalization
-    second = [synthetic_article(n) for n in range(10, 15)] + again
-    separate_lookups: list[tuple] = []  # COPYs of content hashes alone into the keys table
-    real_copy = load._copy
-
-    def copy(cur, table, columns, rows):
-        if table == "_load_keys" and tuple(columns) == ("i", "h"):
-            separate_lookups.append(tuple(columns))
-        real_copy(cur, table, columns, rows)
-
-    monkeypatch.setattr(load, "_copy", copy)
-    results = list(load_batches(conn, [first, second], run_id=new_run(conn)))
-    assert outcomes_of(results[0]) == ["new"] * 10
-    assert outcomes_of(results[1]) == ["new"] * 5 + ["duplicate_exact"] * 2
-    # The duplicates point at their originals (the ledger gives a duplicate its original's id).
-    assert [article_id for _url, _outcome, article_id in results[1][5:]] == [
-        scalar(conn, "SELECT article_id FROM articles WHERE canonical_url = %s", (earlier.url,)),
-        results[0][3][2]]
-    # Only the first batch needed the separate lookup.
-    assert len(separate_lookups) == 1
-
-
 def test_every_text_column_arrives_as_given_through_the_copy_of_new_articles(conn, run):
     """Every text column of a new article goes through the loader's COPY: COPY's special
     characters, a literal \\N, Cyrillic, NBSP and a character beyond the BMP come back unchanged."""
@@ -998,37 +599,9 @@ def test_every_text_column_arrives_as_given_through_the_copy_of_new_articles(con
                       dedup.content_hash(article.title, article.body))
 
 
-def test_load_batches_freezes_older_objects_only_while_it_loads(conn, run):
-    """Objects made before the load are left out of garbage collections during it, and are
-    unfrozen after; a process that froze objects itself keeps what it froze."""
-    import gc
-
-    assert gc.get_freeze_count() == 0
-    loading = load_batches(conn, [[synthetic_article(n)] for n in range(3)], run_id=run)
-    next(loading)
-    assert gc.get_freeze_count() > 0
-    list(loading)
-    assert gc.get_freeze_count() == 0
-
-    loading = load_batches(conn, [[synthetic_article(n)] for n in range(10, 13)], run_id=run)
-    next(loading)
-    loading.close()  # stopped early
-    assert gc.get_freeze_count() == 0
-
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        counts = [gc.get_freeze_count() for _ in load_batches(
-            conn, [[synthetic_article(n)] for n in range(20, 22)], run_id=run)]
-        # Neither more frozen nor unfrozen (a frozen object freed by its refcount leaves the count).
-        assert all(frozen - 100 < count <= frozen for count in [*counts, gc.get_freeze_count()])
-    finally:
-        gc.unfreeze()
-
-
-def test_exact_duplicates_are_found_when_only_some_hashes_were_computed_ahead(conn, run):
-    """A batch after a smaller batch of new articles has some hashes computed ahead (one per
-    line of that COPY) and not the rest: each is looked up one way or the other."""
+def test_exact_duplicates_of_stored_articles_and_of_the_previous_batch(conn, run):
+    """A copy of an article stored earlier and one of an article of the previous batch are both
+    exact duplicates pointing at their originals."""
     from dataclasses import replace
 
     earlier = synthetic_article(600)
@@ -1059,3 +632,51 @@ def test_staged_articles_come_a_batch_at_a_time_across_commits_and_rollbacks(con
     assert [len(batch) for batch in batches] == [2, 2, 1]
     assert [a for batch in batches for a in batch] == staged
     assert all_staged(conn, run) == staged
+
+
+def test_an_error_in_a_later_batch_keeps_the_committed_batches(conn, run):
+    """load_batches commits each batch before the next is read: a failure later loses nothing before it."""
+    first = [synthetic_article(n) for n in range(4)]
+
+    def batches():
+        yield first
+        raise RuntimeError("the staged articles could not be read")
+
+    received = []
+    with pytest.raises(RuntimeError, match="could not be read"):
+        for outcomes in load_batches(conn, batches(), run_id=run):
+            received.append(outcomes_of(outcomes))
+    conn.rollback()
+    assert received == [["new"] * 4]
+    assert scalar(conn, "SELECT count(*) FROM articles") == 4
+    assert scalar(conn, "SELECT count(*) FROM run_urls WHERE run_id = %s", (run,)) == 4
+
+
+def test_ensure_source_creates_and_refreshes_the_sources_row(conn):
+    ensure_source(conn, "tengrinews", "Tengrinews.kz", "https://tengrinews.kz/")  # configured: its zone
+    ensure_source(conn, "seeded", "Сайт", "https://seeded.example/")  # not configured: the default
+    ensure_source(conn, "zoned", "Сайт", "https://zoned.example/", timezone="Asia/Almaty")
+    ensure_source(conn, "zoned", "Новое имя", "https://zoned.example/new/")  # keeps its zone
+    conn.commit()
+    with conn.cursor() as cur:
+        cur.execute("SELECT source_key, name, base_url, timezone FROM sources ORDER BY source_key")
+        rows = cur.fetchall()
+    assert rows == [("seeded", "Сайт", "https://seeded.example/", "UTC"),
+                    ("tengrinews", "Tengrinews.kz", "https://tengrinews.kz/", "Asia/Almaty"),
+                    ("zoned", "Новое имя", "https://zoned.example/new/", "Asia/Almaty")]
+
+
+def test_validate_article_names_the_first_problem():
+    good = synthetic_article(1)
+    assert validate_article(good) is None
+    assert validate_article(Article(**{**good.__dict__, "author": "Ав\udc8fтор"})).reason == "invalid_utf8"
+    assert validate_article(Article(**{**good.__dict__, "url": ""})).reason == "no_url"
+    assert validate_article(Article(**{**good.__dict__, "body": " " * 500 + "коротко"})).reason == \
+        "body_too_short"
+    naive = Article(**{**good.__dict__, "published_at": datetime(2024, 3, 1)})
+    assert validate_article(naive).reason == "bad_date"
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert validate_article(Article(**{**good.__dict__, "published_at": later})) is None
+    within_an_hour = LoadSettings(future_tolerance=timedelta(hours=1))
+    assert validate_article(Article(**{**good.__dict__, "published_at": later}),
+                            settings=within_an_hour).reason == "future_date"

@@ -10,14 +10,13 @@ must survive the exception); the caller's transaction decides.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
 
-import psycopg2.errors
-from psycopg2.extensions import encodings
 from psycopg2.extras import Json
+
+from news_etl.pgcopy import copy_rows, temp_table
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate_exact", "duplicate_near", "rejected", "failed")
 
@@ -75,99 +74,6 @@ def get_run(conn, run_id: int) -> dict[str, Any] | None:
         return dict(zip([d.name for d in cur.description], row, strict=True))
 
 
-def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY rows into ``table`` (None as NULL; str, bytes, datetime, dict values)."""
-    copy_lines(cur, table, columns, (copy_line(row) for row in rows))
-
-
-class _LineStream:
-    """A file for ``copy_expert`` that builds COPY lines as the server asks for them.
-
-    The server inserts each chunk while the next one is being built, so the
-    Python work of making the lines overlaps the server's work instead of
-    preceding it (the machine has two cores).
-    """
-
-    def __init__(self, lines: Iterable[str], encoding: str) -> None:
-        self._lines = iter(lines)
-        self._encoding = encoding
-
-    def read(self, size: int = -1) -> bytes:
-        parts: list[str] = []
-        length = 0
-        for line in self._lines:
-            parts.append(line)
-            length += len(line)
-            if 0 <= size <= length:
-                break
-        return "".join(parts).encode(self._encoding)
-
-
-# Characters per chunk handed to the server: big enough that round trips do not
-# count, small enough that the server starts inserting early.
-_COPY_CHUNK = 1 << 16
-
-
-def copy_lines(cur, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
-    """COPY lines of COPY's text format (each ending in a newline) into ``table``, streamed."""
-    # Encoded in the connection's encoding, as psycopg2 would encode a str.
-    stream = _LineStream(lines, encodings[cur.connection.encoding])
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", stream, size=_COPY_CHUNK)
-
-
-def copy_line(row: Sequence[Any]) -> str:
-    """One row as a line of COPY's text format."""
-    # Strings, ids and NULLs are most values: done inline, the type dispatch only for the rest.
-    return "\t".join([escape_copy(v) if type(v) is str else "\\N" if v is None else str(v) if type(v) is int
-                      else copy_value(v) for v in row]) + "\n"
-
-
-def escape_copy(value: str) -> str:
-    """A string escaped for COPY's text format."""
-    # str.replace is a fast C scan; str.translate is slow on Cyrillic text.
-    if "\\" in value:
-        value = value.replace("\\", "\\\\")
-    if "\n" in value:
-        value = value.replace("\n", "\\n")
-    if "\t" in value:
-        value = value.replace("\t", "\\t")
-    if "\r" in value:
-        value = value.replace("\r", "\\r")
-    return value
-
-
-def copy_value(value: Any) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return escape_copy(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "\\\\x" + bytes(value).hex()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return _json_text(value)
-    return str(value)
-
-
-_JSON_TEXTS: dict[tuple, str] = {}
-
-
-def _json_text(value: dict | list) -> str:
-    """``value`` as escaped JSON text; flat dicts of strings (an article's extraction
-    notes, the same few for a whole source) are remembered instead of encoded per row."""
-    # Only str keys and values: with others, equal keys could stand for different JSON (1 and true).
-    strings = type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
-    key = tuple(value.items()) if strings else None
-    text = _JSON_TEXTS.get(key) if key is not None else None
-    if text is None:
-        text = escape_copy(json.dumps(value, ensure_ascii=False))
-        if key is not None and len(_JSON_TEXTS) < 1024:
-            _JSON_TEXTS[key] = text
-    return text
-
-
 def record_discovered(conn, run_id: int, urls: Iterable[str]) -> int:
     """Record URLs found in the run (a URL found twice counts once); returns how many were new."""
     urls = list(dict.fromkeys(urls))
@@ -190,9 +96,10 @@ def record_outcomes(conn_or_cursor, run_id: int,
                     rows: Sequence[tuple[str, str, int | None, str | None, str | None, str | None]]) -> None:
     """Set-based ``record_outcome``: rows of (url, outcome, article_id, stage, reason, detail).
 
-    A URL that was not recorded as discovered is recorded now, so the ledger
-    stays complete whoever calls the loader.
+    A URL given twice keeps its last row. A URL that was not recorded as
+    discovered is recorded now, so the ledger stays complete whoever calls the loader.
     """
+    rows = list({row[0]: row for row in rows}.values())
     if not rows:
         return
     for row in rows:
@@ -200,104 +107,26 @@ def record_outcomes(conn_or_cursor, run_id: int,
             raise ValueError(f"unknown outcome {row[1]!r} for {row[0]}")
     cur = conn_or_cursor.cursor() if hasattr(conn_or_cursor, "cursor") else conn_or_cursor
     try:
-        if len(rows) < 50:
-            _upsert_outcomes_values(cur, run_id, rows)
-            return
-        if not _copy_outcomes(cur, run_id, rows):
-            _upsert_outcomes_copy(cur, run_id, rows)
-        rejected = [(run_id, url, stage or "unknown", reason or "unspecified", detail)
-                    for url, outcome, _a, stage, reason, detail in rows if outcome == "rejected"]
-        if rejected:
-            copy_rows(cur, "rejects", ("run_id", "url", "stage", "reason", "detail"), rejected)
+        temp_table(cur, "ledger_rows", "url text, outcome text, article_id bigint, stage text, reason text,"
+                   " detail text")
+        copy_rows(cur, "ledger_rows", ("url", "outcome", "article_id", "stage", "reason", "detail"), rows)
+        cur.execute(_WRITE_OUTCOMES, {"run_id": run_id})
     finally:
         if cur is not conn_or_cursor:
             cur.close()
 
 
-_RUN_URL_COLUMNS = ("run_id", "url", "outcome", "article_id", "stage", "reason", "detail")
-# An INSERT into run_urls ends with this: the last word for a URL counts (a column
-# the INSERT does not name is set to its default, NULL, as EXCLUDED has it).
-OUTCOME_CONFLICT = (" ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome,"
-                    " article_id = EXCLUDED.article_id, stage = EXCLUDED.stage, reason = EXCLUDED.reason,"
-                    " detail = EXCLUDED.detail, updated_at = now()")
-
-
-_T = TypeVar("_T")
-
-
-def unless_duplicate(cur, attempt: Callable[[], _T]) -> tuple[bool, _T | None]:
-    """``attempt()`` under a savepoint: (True, its result), or (False, None) with nothing of it
-    kept when a unique constraint refused it. Any other error goes up as it is."""
-    cur.execute("SAVEPOINT unless_duplicate")
-    try:
-        result = attempt()
-    except psycopg2.errors.UniqueViolation:
-        cur.execute("ROLLBACK TO SAVEPOINT unless_duplicate")
-        cur.execute("RELEASE SAVEPOINT unless_duplicate")
-        return False, None
-    cur.execute("RELEASE SAVEPOINT unless_duplicate")
-    return True, result
-
-
-def holds_url(cur, run_id: int, url: str) -> bool:
-    """Whether the run's ledger has a row for ``url`` (recorded at discovery or loaded before)."""
-    cur.execute(f"SELECT {HOLDS_URL_SQL}", (run_id, url))
-    return cur.fetchone()[0]
-
-
-# holds_url's question as an SQL expression (parameters: run id, URL), to ask along with others.
-HOLDS_URL_SQL = "EXISTS (SELECT 1 FROM run_urls WHERE run_id = %s AND url = %s)"
-
-
-def _copy_outcomes(cur, run_id: int, rows) -> bool:
-    """COPY outcomes of URLs the run has no row for yet straight into run_urls; False if it has.
-
-    The loader called without a discovery step (seed loads, benchmarks, tests)
-    takes this path: one write per URL instead of a staging table and a merge.
-    Whether the run already holds rows is judged by the first URL (a run records
-    all its URLs at discovery or none); a wrong guess only costs the fallback.
-    """
-    if holds_url(cur, run_id, rows[0][0]):
-        return False
-    copied, _ = unless_duplicate(
-        cur, lambda: copy_rows(cur, "run_urls", _RUN_URL_COLUMNS, ((run_id, *row) for row in rows)))
-    return copied
-
-
-def empty_temp_table(cur, name: str, columns_sql: str) -> None:
-    """An empty temporary table of the session, emptied at every commit too."""
-    cur.execute(empty_temp_table_sql(name, columns_sql))
-
-
-def empty_temp_table_sql(name: str, columns_sql: str) -> str:
-    """The statements of :func:`empty_temp_table`, for a caller sending them with others."""
-    # Usually empty already (commit empties it): DELETE then costs nothing, while TRUNCATE
-    # would give the table new files every batch.
-    return f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS; DELETE FROM {name}"
-
-
-def _upsert_outcomes_copy(cur, run_id: int, rows) -> None:
-    """Outcomes of URLs that may have rows already (discovered): staging table and one merge."""
-    empty_temp_table(cur, "_ledger_rows", "url text, outcome text, article_id bigint, stage text,"
-                     " reason text, detail text")
-    copy_rows(cur, "_ledger_rows", _RUN_URL_COLUMNS[1:], rows)
-    cur.execute(
-        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)"
-        " SELECT %s, url, outcome, article_id, stage, reason, detail FROM _ledger_rows"
-        + OUTCOME_CONFLICT, (run_id,))
-
-
-def _upsert_outcomes_values(cur, run_id: int, rows) -> None:
-    values = [(run_id, url, outcome, article_id, stage, reason, detail)
-              for url, outcome, article_id, stage, reason, detail in rows]
-    args = ",".join(cur.mogrify("(%s,%s,%s,%s,%s,%s,%s)", v).decode() for v in values)
-    cur.execute(
-        "INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail) VALUES " + args
-        + OUTCOME_CONFLICT)
-    rejected = [(run_id, url, stage or "unknown", reason or "unspecified", detail)
-                for url, outcome, _a, stage, reason, detail in rows if outcome == "rejected"]
-    for value in rejected:
-        cur.execute("INSERT INTO rejects (run_id, url, stage, reason, detail) VALUES (%s,%s,%s,%s,%s)", value)
+# The rows of ledger_rows into the run's ledger (the last word for a URL counts) and,
+# for rejected URLs, into rejects.
+_WRITE_OUTCOMES = """
+INSERT INTO run_urls (run_id, url, outcome, article_id, stage, reason, detail)
+SELECT %(run_id)s, url, outcome, article_id, stage, reason, detail FROM ledger_rows
+ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome, article_id = EXCLUDED.article_id,
+    stage = EXCLUDED.stage, reason = EXCLUDED.reason, detail = EXCLUDED.detail, updated_at = now();
+INSERT INTO rejects (run_id, url, stage, reason, detail)
+SELECT %(run_id)s, url, coalesce(stage, 'unknown'), coalesce(reason, 'unspecified'), detail
+FROM ledger_rows WHERE outcome = 'rejected'
+"""
 
 
 def add_stage_seconds(conn, run_id: int, stage: str, seconds: float) -> None:
