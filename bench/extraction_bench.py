@@ -186,7 +186,8 @@ def timed(func, *call_args):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cli", action="store_true", help="score the output of `news-etl extract --manifest`")
+    parser.add_argument("--cli", action="store_true",
+                        help="score the output of `news-etl extract --manifest`")
     parser.add_argument("--quick", action="store_true", help="12 pages of each set (smoke run)")
     parser.add_argument("--half", choices=("even", "odd"), help="every other page of each set")
     parser.add_argument("--misses", action="store_true", help="list the project's misses")
@@ -236,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     body_totals = {"project": [0, 0, 0], "trafilatura": [0, 0, 0]}
     for i in articles:
         for name, text in (("project", ours[i].get("body")), ("trafilatura", theirs[i])):
-            body_totals[name] = [a + b for a, b in zip(body_totals[name], counts(articles[i]["articleBody"], text),
-                                                       strict=True)]
+            page = counts(articles[i]["articleBody"], text)
+            body_totals[name] = [a + b for a, b in zip(body_totals[name], page, strict=True)]
     # news-metadata
     hits = {name: Counter() for name in ("project", "trafilatura")}
     meta_body = {"project": [0, 0, 0], "trafilatura": [0, 0, 0]}
@@ -253,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         hits["trafilatura"]["authors"] += same_authors(gold["authors"], base.get("authors") or [])
         hits["trafilatura"]["day"] += same_day(gold["publishing_date"], base.get("date"))
         for name, text in (("project", got.get("body")), ("trafilatura", base.get("body"))):
-            meta_body[name] = [a + b for a, b in zip(meta_body[name], counts(gold["body"], text), strict=True)]
+            page = counts(gold["body"], text)
+            meta_body[name] = [a + b for a, b in zip(meta_body[name], page, strict=True)]
         expected = {"title": gold["title"], "authors": gold["authors"], "date": gold["publishing_date"]}
         found = {"title": got.get("title"), "authors": got.get("author"), "date": got.get("published_local")}
         misses += [f"  {i:<32} {k:<8} want {expected[k]!r:.90} got {found[k]!r:.90}"
@@ -275,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = medians["project"] / medians["trafilatura"]
     project_meta = {k: hits["project"][k] / n_meta for k in ("title", "authors", "date")}
     project_meta["body"] = f1(meta_body["project"])
-    traf_meta = {"title": hits["trafilatura"]["title"] / n_meta, "authors": hits["trafilatura"]["authors"] / n_meta,
+    traf_meta = {"title": hits["trafilatura"]["title"] / n_meta,
+                 "authors": hits["trafilatura"]["authors"] / n_meta,
                  "date": hits["trafilatura"]["day"] / n_meta, "body": f1(meta_body["trafilatura"])}
     day_scores = {name: days[name] / n_dated for name in ("project", "htmldate", "htmldate extensive")}
 
@@ -308,9 +311,11 @@ def main(argv: list[str] | None = None) -> int:
                       mine >= goal and mine > base))
     goals.append((f"publication-dates days >= {DAYS_GOAL}, above htmldate extensive",
                   f"{day_scores['project']:.4f} vs {day_scores['htmldate extensive']:.4f}",
-                  day_scores["project"] >= DAYS_GOAL and day_scores["project"] > day_scores["htmldate extensive"]))
+                  day_scores["project"] >= DAYS_GOAL
+                  and day_scores["project"] > day_scores["htmldate extensive"]))
     goals.append((f"median time/page <= {SPEED_GOAL}x trafilatura's",
-                  f"{ratio:.2f}x ({medians['project']:.1f} / {medians['trafilatura']:.1f} ms)", ratio <= SPEED_GOAL))
+                  f"{ratio:.2f}x ({medians['project']:.1f} / {medians['trafilatura']:.1f} ms)",
+                  ratio <= SPEED_GOAL))
     width = max(len(goal) for goal, _, _ in goals)
     print(f"\n{'goal (issues 6, 20)':<{width}}  {'measured':<28}result")
     for goal, measured, met in goals:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from urllib.parse import urlsplit
@@ -332,6 +332,10 @@ def _author(tree: HtmlElement, metadata: PageMetadata, url: str | None) -> tuple
     the page names it so (JSON-LD author, or a meta author that is the site's name).
     """
     organizations = metadata.organizations()
+    # The site's name as its <title> appends it ("Headline | Site") names the publication too.
+    node = tree.find(".//title")
+    organizations |= {p.lower() for p in _TITLE_SEPARATORS.split(_clean(node.text_content()))[1:]
+                      } if node is not None else set()
     brands = (urlsplit(url or "").hostname or "", *metadata.site_names())
     credited = metadata.credited_organizations()
     agencies = [n for n in credited if n.lower() not in organizations]

@@ -230,7 +230,8 @@ _ROLES = (r"(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)
 _ROLE = re.compile(r"\s*(?:[,|\-–—/]\s*|\s+)" + _ROLES + r"\s*$", re.I)
 _ROLE_ONLY = re.compile(r"^" + _ROLES + r"$", re.I)
 # Parts of a byline: "A, B and C", "A & B", "A. Site" (not after an initial such as "E.").
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\b(?:and|und|og|och|et|y|e|en|ve|и)\b|\n|(?<=\w\w)\.\s+)\s*", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\b(?:and|und|og|och|et|en|ve|и)\b|\n|(?<=\w\w)\.\s+)\s*",
+                           re.I)
 _EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
 # A picture credit or a note in brackets next to a byline is not a name.
 _NOT_A_NAME = re.compile(r"^\(|\b(?:image|photo|foto|getty|shutterstock)\b|:", re.I)
@@ -266,7 +267,8 @@ def clean_authors(raw: list[str], exclude: tuple[str, ...] | set[str] = (),
             name = _clean_author_name(part)
             words = name.split()
             # A name is a few words without digits; longer strings are sentences or bios.
-            if (not name or _ROLE_ONLY.match(name) or _NOT_A_NAME.search(name) or len(words) > 5 or len(name) > 60
+            if (not name or _ROLE_ONLY.match(name) or _NOT_A_NAME.search(name)
+                    or len(words) > 5 or len(name) > 60
                     or _is_organization(name, skip) or re.search(r"\d", name)
                     or len(name) < 2):
                 continue
