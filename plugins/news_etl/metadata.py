@@ -98,7 +98,20 @@ def person_names(value: object) -> list[str]:
     if isinstance(value, dict):
         if _types(value) & _ORGANIZATION_TYPES:
             return []
-        return person_names(value.get("name")) if value.get("name") else []
+        if value.get("name"):
+            return person_names(value.get("name"))
+        given, family = value.get("givenName"), value.get("familyName")
+        if isinstance(given, str) and isinstance(family, str):
+            return [f"{given} {family}"]
+    return []
+
+
+def organization_names(value: object) -> list[str]:
+    """Names of the organizations in a JSON-LD ``author`` value (an agency, or the publication)."""
+    if isinstance(value, list):
+        return [n for item in value for n in organization_names(item)]
+    if isinstance(value, dict) and _types(value) & _ORGANIZATION_TYPES and isinstance(value.get("name"), str):
+        return [_clean(value["name"])]
     return []
 
 
@@ -163,6 +176,10 @@ class PageMetadata:
             found.append((marked, "microdata"))
         return found
 
+    def credited_organizations(self) -> list[str]:
+        """Organizations the page names as the author (JSON-LD), as written; see ``organizations``."""
+        return organization_names(self.article.get("author"))
+
     def site_names(self) -> list[str]:
         """Names the page gives its site (og:site_name, application-name) and its hosts."""
         names = [self.meta.get("og:site_name", ""), self.meta.get("application-name", "")]
@@ -209,12 +226,15 @@ BYLINE_PREFIX = re.compile(
     r"^\s*(?:by|from|von|автор(?:ы)?|текст|written by|posted by|words by)\s*[:\-–—]?\s+", re.I)
 _ROLES = (r"(?:(?:ap |the )?(?:[\w-]+ )?(?:writer|reporter|correspondent|editor)s?|"
           r"contributor|columnist|editor-at-large|special to .*|for .*\.com|staff|"
-          r"(?:специальный |собственный )?(?:корреспондент|редактор|обозреватель|журналист)\w*)")
+          r"(?:специальный |собственный )?(?:корреспондент|редактор|обозреватель|журналист)\w*|기자|記者)")
 _ROLE = re.compile(r"\s*(?:[,|\-–—/]\s*|\s+)" + _ROLES + r"\s*$", re.I)
 _ROLE_ONLY = re.compile(r"^" + _ROLES + r"$", re.I)
 # Parts of a byline: "A, B and C", "A & B", "A. Site" (not after an initial such as "E.").
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\band\b|\bи\b|\n|(?<=\w\w)\.\s+)\s*", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\||\b(?:and|und|og|och|et|en|ve|и)\b|\n|(?<=\w\w)\.\s+)\s*",
+                           re.I)
 _EMAILISH = re.compile(r"\S+@\S+|https?://\S+|@\w+")
+# A picture credit or a note in brackets next to a byline is not a name.
+_NOT_A_NAME = re.compile(r"^\(|\b(?:image|photo|foto|getty|shutterstock)\b|:", re.I)
 
 
 def _clean_author_name(name: str) -> str:
@@ -247,9 +267,10 @@ def clean_authors(raw: list[str], exclude: tuple[str, ...] | set[str] = (),
             name = _clean_author_name(part)
             words = name.split()
             # A name is a few words without digits; longer strings are sentences or bios.
-            if (not name or _ROLE_ONLY.match(name) or len(words) > 5 or len(name) > 60
+            if (not name or _ROLE_ONLY.match(name) or _NOT_A_NAME.search(name)
+                    or len(words) > 5 or len(name) > 60
                     or _is_organization(name, skip) or re.search(r"\d", name)
-                    or (len(words) == 1 and len(name) <= 3)):
+                    or len(name) < 2):
                 continue
             if name.isupper() and len(name) > 3:
                 name = name.title()  # "TOM KRISHER" as shown in some bylines
@@ -261,4 +282,5 @@ def clean_authors(raw: list[str], exclude: tuple[str, ...] | set[str] = (),
     return ", ".join(people or names) or None
 
 
-__all__ = ["BYLINE_PREFIX", "PageMetadata", "clean_authors", "person_names", "read_metadata"]
+__all__ = ["BYLINE_PREFIX", "PageMetadata", "clean_authors", "organization_names", "person_names",
+           "read_metadata"]

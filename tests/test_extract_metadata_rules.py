@@ -1,0 +1,69 @@
+"""Title, author and date rules of the generic extractor (issue 20), on small pages written here."""
+
+from __future__ import annotations
+
+from news_etl.extract import extract_generic
+
+SENTENCE = "Der Gemeinderat hat am Abend über den neuen Radweg entlang des Flusses beraten."
+BODY = "<p>" + " ".join([SENTENCE] * 8) + "</p>"
+
+
+def _page(head: str, header: str) -> str:
+    return f"<html lang='de'><head>{head}</head><body><article>{header}{BODY}</article></body></html>"
+
+
+def _extract(head: str, header: str, url: str = "https://zeitung.example.de/lokal/radweg-1") -> object:
+    return extract_generic(_page(head, header), url=url, tz="UTC", language=None)
+
+
+def test_the_visible_headline_wins_over_a_breadcrumb_heading_and_drops_its_kicker():
+    head = ('<title>Radweg-Streit: Gemeinderat vertagt Entscheidung | Zeitung</title>'
+            '<meta property="og:title" content="Gemeinderat vertagt Entscheidung">')
+    header = ('<h1 class="breadcrumb-headline">Radweg-Streit: Gemeinderat vertagt Entscheidung</h1>'
+              '<h2><span class="kicker">Radweg-Streit</span><span class="headline">Gemeinderat vertagt '
+              'Entscheidung</span></h2>')
+    assert _extract(head, header).title == "Gemeinderat vertagt Entscheidung"
+
+
+def test_a_kicker_glued_with_a_colon_goes_when_the_page_declares_the_headline_alone():
+    head = '<meta property="og:title" content="Gemeinderat vertagt Entscheidung">'
+    assert _extract(head, "<h1>Radweg-Streit: Gemeinderat vertagt Entscheidung</h1>").title == \
+        "Gemeinderat vertagt Entscheidung"
+
+
+def test_byline_markup_names_people_and_an_agency_from_json_ld_counts():
+    got = _extract("", '<h1>Gemeinderat vertagt Entscheidung</h1>'
+                       '<div class="article-author">Von Erika Mustermann und Max Beispiel</div>')
+    assert got.author == "Erika Mustermann, Max Beispiel"
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Gemeinderat vertagt",'
+            ' "author": [{"@type": "Organization", "name": "dpa"}],'
+            ' "publisher": {"@type": "Organization", "name": "Zeitung"}}</script>')
+    assert _extract(head, "<h1>Gemeinderat vertagt</h1>").author == "dpa"
+
+
+def test_json_ld_given_and_family_names_make_a_name():
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "author": ['
+            '{"@type": "Person", "givenName": "Erika", "familyName": "Mustermann"}]}</script>')
+    assert _extract(head, "<h1>Gemeinderat vertagt</h1>").author == "Erika Mustermann"
+
+
+def test_the_publication_is_the_author_only_when_nobody_else_is_credited():
+    head = ('<meta property="og:site_name" content="Zeitung Example">'
+            '<meta name="author" content="Zeitung Example">')
+    assert _extract(head, "<h1>Gemeinderat vertagt</h1>").author == "Zeitung Example"
+    person = '<div class="byline">Von Erika Mustermann</div>'
+    assert _extract(head, "<h1>Gemeinderat vertagt</h1>" + person).author == "Erika Mustermann"
+
+
+def test_a_naive_time_takes_the_offset_the_page_states_elsewhere():
+    head = ('<meta property="article:published_time" content="2024-05-03 18:11:01">'
+            '<meta property="article:modified_time" content="2024-05-04T09:00:00+02:00">')
+    got = _extract(head, "<h1>Gemeinderat vertagt</h1>")
+    assert got.published.at.isoformat() == "2024-05-03T18:11:01+02:00"
+
+
+def test_a_date_only_value_keeps_its_day_and_the_url_day_is_a_late_layer():
+    got = _extract('<meta property="article:published_time" content="2024-05-03">', "<h1>Radweg</h1>")
+    assert got.published.date_only and got.published.at.date().isoformat() == "2024-05-03"
+    got = _extract("", "<h1>Radweg</h1>", url="https://zeitung.example.de/2023/11/07/radweg/")
+    assert got.published.at.date().isoformat() == "2023-11-07" and got.methods["published_at"] == "url"
