@@ -9,13 +9,15 @@ are imported or opened inside the tasks.
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+import contextlib
+
+from airflow.sdk import Asset, BaseNotifier, CronDataIntervalTimetable, Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from news_etl import schedule, settings
 from news_etl.sources import Source, load_sources
 
 OWNER = "news-etl"
-ARTICLES = Asset(name=schedule.ARTICLES_ASSET_NAME, uri=schedule.ARTICLES_ASSET_URI, group="news-etl")
+ARTICLES = Asset(name=schedule.ARTICLES_ASSET_NAME, uri=schedule.articles_asset_uri(), group="news-etl")
 
 DEFAULT_ARGS = {
     "owner": OWNER,
@@ -72,6 +74,48 @@ def _mark_run_failed(context) -> None:
     with db.connection(news_db_url()) as conn:
         ledger.fail_run(conn, int(run_id), f"{context['ti'].task_id}: {context.get('exception')}")
         conn.commit()
+
+
+class RunFailureNotifier(BaseNotifier):
+    """A failed DAG run, told to the team: a JSON POST to ``NEWS_ETL_NOTIFY_WEBHOOK_URL`` and/or a
+    mail to ``NEWS_ETL_NOTIFY_EMAIL`` through the SMTP provider (see news_etl.settings)."""
+
+    def notify(self, context) -> None:
+        from news_etl import settings
+
+        dag_run = context.get("dag_run")
+        failed: list[str] = []
+        # The list is a courtesy (a context may lack the run's task instances); the notice must go out.
+        with contextlib.suppress(Exception):
+            failed = sorted(ti.task_id for ti in dag_run.get_task_instances(state=["failed"]))
+        event = {
+            "event": "dag_run_failed",
+            "dag_id": getattr(context.get("dag"), "dag_id", None) or getattr(dag_run, "dag_id", None),
+            "run_id": context.get("run_id") or getattr(dag_run, "run_id", None),
+            "logical_date": str(getattr(dag_run, "logical_date", None) or ""),
+            "reason": context.get("reason"),
+            "failed_tasks": failed,
+        }
+        text = (f"news-etl: {event['dag_id']} run {event['run_id']} failed ({event['reason']}); "
+                f"failed tasks: {', '.join(failed) or 'unknown'}. See `news-etl report` or the Airflow UI.")
+        url = settings.notify_webhook_url()
+        if url:
+            import requests
+
+            requests.post(url, json={**event, "text": text}, timeout=10).raise_for_status()
+        emails = settings.notify_email()
+        if emails:
+            from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+            SmtpNotifier(to=emails, smtp_conn_id=settings.notify_smtp_conn_id(),
+                         subject=f"news-etl: {event['dag_id']} failed", html_content=text).notify(context)
+
+
+def _failure_notifiers() -> list[BaseNotifier] | None:
+    """The DAG-level failure callback, when the environment configures a notification (off by default)."""
+    if settings.notify_webhook_url() or settings.notify_email():
+        return [RunFailureNotifier()]
+    return None
 
 
 def _small(summary) -> dict:
@@ -131,6 +175,7 @@ def make_ingest_dag(source: Source):
         max_active_tasks=settings.MAX_ACTIVE_TASKS,
         dagrun_timeout=settings.RUN_TIMEOUT,
         default_args=DEFAULT_ARGS,
+        on_failure_callback=_failure_notifiers(),
         tags=["news-etl", "ingest", source.key],
         doc_md=_doc(source),
         params={
@@ -146,14 +191,15 @@ def make_ingest_dag(source: Source):
                               title="Mirror base URL",
                               description="Send requests to this mirror of the site (stored URLs "
                                           "stay canonical)."),
-            "min_articles": Param(settings.min_articles_per_day(), type="integer", minimum=0,
+            "min_articles": Param(source.min_articles_per_day, type="integer", minimum=0,
                                   title="Minimum articles per day",
-                                  description="Fail the run below this many articles a day."),
+                                  description="Fail the run below this many articles a day (default: "
+                                              "min_articles_per_day of the source in sources.yaml)."),
         },
     )
     def ingest():
         @task
-        def start_run(params=None, data_interval_start=None, dag_run=None) -> int:
+        def start_run(params=None, data_interval_start=None, dag_run=None, logical_date=None) -> int:
             from news_etl import pipeline
 
             first, last = schedule.run_window(
@@ -163,7 +209,9 @@ def make_ingest_dag(source: Source):
             return pipeline.start_run(
                 news_db_url(), source.key, first, last, kind="airflow",
                 base_url=params.get("base_url") or None, reparse=bool(params.get("reparse")),
-                dry_run=bool(params.get("dry_run")))
+                dry_run=bool(params.get("dry_run")),
+                airflow={"dag_id": getattr(dag_run, "dag_id", None) or f"{source.key}_ingest",
+                         "run_id": getattr(dag_run, "run_id", None), "logical_date": logical_date})
 
         @task(on_failure_callback=_mark_run_failed)
         def discover(ingest_run: int) -> list[list[str]]:
@@ -190,7 +238,9 @@ def make_ingest_dag(source: Source):
             from news_etl import pipeline
 
             try:
-                summary = pipeline.check(news_db_url(), ingest_run, min_articles=int(params["min_articles"]))
+                floor = params.get("min_articles")
+                summary = pipeline.check(news_db_url(), ingest_run,
+                                         min_articles=None if floor is None else int(floor))
             except pipeline.CheckFailed as exc:
                 # Retrying cannot add articles: fail at once, loudly.
                 raise AirflowFailException(str(exc)) from exc
@@ -225,6 +275,7 @@ def make_ingest_dag(source: Source):
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=_failure_notifiers(),
     tags=["news-etl", "reporting"],
     doc_md=f"""
 ### Refresh the reporting views

@@ -47,6 +47,27 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_grant_reader(args: argparse.Namespace) -> int:
+    from news_etl import db, settings
+    from news_etl.access import READER_ROLE, grant_reader
+
+    password = settings.reader_password()
+    if password is None:
+        if not sys.stdin.isatty():
+            raise UsageError("set NEWS_ETL_READER_PASSWORD, or run in a terminal to be asked")
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+        if password != getpass.getpass("again: "):
+            raise UsageError("the passwords differ")
+    with db.connection(_database_url()) as conn:
+        db.migrate(conn)
+        created = grant_reader(conn, args.name, password)
+    print(f"{'created' if created else 'updated'} login {args.name} (member of {READER_ROLE}: reads "
+          "the articles, the reporting views and the run tables; see docs/analysts.md)")
+    return EXIT_OK
+
+
 def cmd_db_stop(args: argparse.Namespace) -> int:
     from news_etl import db
 
@@ -181,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
                            ).set_defaults(func=cmd_db_migrate)
     db_commands.add_parser("stop", help="stop the embedded PostgreSQL (data is kept)"
                            ).set_defaults(func=cmd_db_stop)
+    grant = db_commands.add_parser(
+        "grant-reader", help="create (or reset the password of) an analyst's read-only login",
+        description="Create login role NAME, member of news_reader (read-only: articles, reporting "
+                    "views, run tables; no raw pages, no staging, no writes). The password is read from "
+                    "NEWS_ETL_READER_PASSWORD, else asked for. Run it as the database owner.")
+    grant.add_argument("name", metavar="NAME", help="the login, e.g. alice (lower case, digits, _)")
+    grant.set_defaults(func=cmd_db_grant_reader)
 
     seeds = commands.add_parser("seeds", help="load or export seed files")
     seed_commands = seeds.add_subparsers(dest="seeds_command", required=True, metavar="ACTION")
@@ -211,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="send every request to this mirror (stored URLs stay canonical)")
     run.add_argument("--reparse", action="store_true", help="re-parse stored raw pages, no requests")
     run.add_argument("--dry-run", action="store_true", help="write nothing, report what would change")
-    run.add_argument("--min-articles", type=int, default=0, metavar="N",
-                     help="fail when fewer than N articles per day were found")
+    run.add_argument("--min-articles", type=int, default=None, metavar="N",
+                     help="fail when fewer than N articles per day were found "
+                          "(default: the source's min_articles_per_day in the sources file)")
     run.set_defaults(func=cmd_run)
 
     rep = commands.add_parser("report", help="ingestion health of the last days")
@@ -224,13 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
+    from news_etl.access import AccessError
     from news_etl.db import DatabaseError
     from news_etl.errors import Rejected, RetryableFailure
     from news_etl.seedfile import SeedFormatError
     from news_etl.sources import SourceConfigError
 
-    errors: list[type[BaseException]] = [DatabaseError, SourceConfigError, SeedFormatError, Rejected,
-                                         RetryableFailure, OSError, ValueError]
+    errors: list[type[BaseException]] = [AccessError, DatabaseError, SourceConfigError, SeedFormatError,
+                                         Rejected, RetryableFailure, OSError, ValueError]
     try:
         from news_etl.pipeline import CheckFailed
         errors.append(CheckFailed)

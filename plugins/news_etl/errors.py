@@ -26,3 +26,11 @@ class RetryableFailure(Exception):
         self.stage = stage
         self.reason = reason
         self.detail = detail
+
+
+class SiteUnreachable(RetryableFailure):
+    """The host could not be reached at all (connection refused or timed out, robots.txt unavailable).
+
+    Not one page's problem: the whole run fails and is retried later, whichever
+    stage met it, rather than recording every URL as failed and calling the run done.
+    """

@@ -36,8 +36,9 @@ from urllib3.util.retry import Retry
 
 from news_etl import __version__
 from news_etl.canonical import canonical_url
-from news_etl.errors import Rejected, RetryableFailure
+from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page, decode_body, parse_content_type
+from news_etl.politeness import HostSchedule
 from news_etl.rawpages import latest_page
 from news_etl.sources import Source
 
@@ -108,6 +109,7 @@ class Fetcher:
         max_redirects: int = 5,
         obey_robots: bool = True,
         conn=None,
+        host_schedule: HostSchedule | None = None,
     ) -> None:
         self.source = source
         self.mirror = base_url.rstrip("/") if base_url else None
@@ -126,6 +128,8 @@ class Fetcher:
             retry_after_max=retry_after_max, respect_retry_after_header=True, raise_on_status=False,
         )
         self.conn = conn  # optional: validators and bodies for conditional GET from raw_pages
+        # optional: slots shared with every other fetcher (news database); else this process's own
+        self.host_schedule = host_schedule
         self.session = requests.Session()
         self.session.headers.update({
             "User-Agent": self.user_agent,
@@ -148,6 +152,8 @@ class Fetcher:
 
     def close(self) -> None:
         self.session.close()
+        if self.host_schedule is not None:
+            self.host_schedule.close()
 
     # -- URL mapping -----------------------------------------------------
     def source_url(self, url: str) -> str:
@@ -182,9 +188,14 @@ class Fetcher:
 
     # -- politeness ------------------------------------------------------
     def _throttle(self, wire_url: str) -> None:
-        """Wait for this host's next request slot (a simple spacing limiter)."""
+        """Wait for this host's next request slot: shared by every process with a host schedule."""
         host = urlsplit(wire_url).netloc
         interval = max(self.min_interval, self._host_interval.get(host, 0.0))
+        if interval <= 0:
+            return
+        if self.host_schedule is not None:
+            time.sleep(self.host_schedule.reserve(host, interval))
+            return
         with self._lock:
             wait = self._next_slot.get(host, 0.0) - time.monotonic()
             if wait > 0:
@@ -203,7 +214,7 @@ class Fetcher:
                                  max_bytes=_ROBOTS_MAX_BYTES)
         except RetryableFailure as exc:
             # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
-            raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
+            raise SiteUnreachable("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
         except Rejected:
             attempt = None
         status = attempt.response.status_code if attempt else 404
@@ -216,7 +227,7 @@ class Fetcher:
         elif 400 <= status < 500 or 300 <= status < 400:
             parser = Protego.parse("")  # no robots.txt: everything is allowed (RFC 9309)
         else:
-            raise RetryableFailure("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
+            raise SiteUnreachable("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
         self._robots[key] = parser
         return parser
 
@@ -300,7 +311,10 @@ class Fetcher:
                     raise RetryableFailure("fetch", f"http_{status}",
                                            f"{wire_url} still answered {status} after retries") from exc
                 reason = "timeout" if isinstance(error, requests.exceptions.Timeout) else "connection_error"
-                raise RetryableFailure("fetch", reason, f"{wire_url}: {error}") from exc
+                # No connection at all (refused, unresolvable, connect timeout): the site is down.
+                failure = SiteUnreachable if isinstance(error, requests.exceptions.ConnectionError) \
+                    else RetryableFailure
+                raise failure("fetch", reason, f"{wire_url}: {error}") from exc
             delay = retry.get_backoff_time()
             if response is not None:
                 try:

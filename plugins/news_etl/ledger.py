@@ -11,7 +11,7 @@ must survive the exception); the caller's transaction decides.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from psycopg2.extras import Json
@@ -59,6 +59,15 @@ def start_run(conn, *, source_key: str | None, kind: str = "cli", window_start: 
             (source_key, kind, window_start, window_end, Json(params or {})),
         )
         return cur.fetchone()[0]
+
+
+def set_airflow_run(conn, run_id: int, *, dag_id: str, dag_run_id: str | None = None,
+                    logical_date: datetime | None = None) -> None:
+    """Record the Airflow DAG run behind ingest run ``run_id`` (what the operator looks up)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE ingest_runs SET airflow_dag_id = %s, airflow_run_id = %s,"
+                    " airflow_logical_date = %s WHERE run_id = %s",
+                    (dag_id, dag_run_id, logical_date, run_id))
 
 
 def get_run(conn, run_id: int) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from news_etl import db, ledger, rawpages, settings
 from news_etl.discover import Problem, discover_day, discover_latest
-from news_etl.errors import Rejected, RetryableFailure
+from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.fetch import Fetcher
 from news_etl.load import (
     clear_staged,
@@ -30,6 +30,7 @@ from news_etl.load import (
     staged_batches,
 )
 from news_etl.parse import parse_article
+from news_etl.politeness import HostSchedule
 from news_etl.sources import Source, get_source
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,16 @@ class CheckFailed(RuntimeError):
 
 
 @contextmanager
-def _timed(conn, run_id: int, stage: str) -> Iterator[None]:
+def _timed(conn, run_id: int, stage: str, counts: dict[str, int]) -> Iterator[None]:
+    """Time ``stage`` into the run's ledger, and log one line with its counts and time."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        ledger.add_stage_seconds(conn, run_id, stage, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        ledger.add_stage_seconds(conn, run_id, stage, seconds)
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
+        log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
 
 
 def _run_options(conn, run_id: int) -> dict[str, Any]:
@@ -65,8 +70,11 @@ def local_days(date_from: date, date_to: date | None) -> list[date]:
 
 def start_run(db_url: str, source_key: str, date_from: date | None = None, date_to: date | None = None,
               *, latest: bool = False, kind: str = "cli", base_url: str | None = None,
-              reparse: bool = False, dry_run: bool = False) -> int:
-    """Record a new run of ``source_key`` over local days ``date_from``..``date_to``."""
+              reparse: bool = False, dry_run: bool = False, airflow: dict[str, Any] | None = None) -> int:
+    """Record a new run of ``source_key`` over local days ``date_from``..``date_to``.
+
+    ``airflow``: the DAG run behind it (``dag_id``, ``run_id``, ``logical_date``), kept on the run.
+    """
     source = get_source(source_key)
     if not latest and date_from is None:
         raise ValueError("a run needs a date (or latest=True)")
@@ -79,16 +87,23 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
             window_start=days[0] if days else None, window_end=days[-1] if days else None,
             params={"latest": latest, "base_url": base_url, "reparse": reparse, "dry_run": dry_run},
         )
+        if airflow:
+            ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
+                                   logical_date=airflow.get("logical_date"))
         conn.commit()
     return run_id
 
 
-def _page_source(conn, source: Source, options: dict[str, Any]):
-    """Where pages come from: the site (or its mirror), or for a reparse the raw pages table."""
+def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
+    """Where pages come from: the site (or its mirror), or for a reparse the raw pages table.
+
+    The fetcher takes its request slots from the news database, so the host's rate holds
+    across every task, run and worker, not only in this process.
+    """
     params = options["params"]
     if params.get("reparse"):
         return rawpages.StoredPages(conn, source)
-    return Fetcher(source, base_url=params.get("base_url"))
+    return Fetcher(source, base_url=params.get("base_url"), host_schedule=HostSchedule(db_url))
 
 
 def discover(db_url: str, run_id: int, *,
@@ -100,7 +115,8 @@ def discover(db_url: str, run_id: int, *,
         params = options["params"]
         urls: list[str] = []
         listing_problems: list[Problem] = []
-        with _timed(conn, run_id, "discover"), _page_source(conn, source, options) as pages:
+        counts: dict[str, int] = {}
+        with _timed(conn, run_id, "discover", counts), _page_source(conn, db_url, source, options) as pages:
             if params.get("latest"):
                 found = [discover_latest(pages, source)]
             else:
@@ -112,7 +128,16 @@ def discover(db_url: str, run_id: int, *,
                 if not params.get("reparse") and not params.get("dry_run"):
                     for page in discovery.pages:
                         rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
-        urls = list(dict.fromkeys(urls))
+            urls = list(dict.fromkeys(urls))
+            counts.update(urls=len(urls), listing_problems=len(listing_problems))
+        transient = [p for p in listing_problems if p.outcome == "failed"]
+        if not urls and transient:
+            # Nothing found because listings could not be fetched: the run failed, worth a retry.
+            conn.rollback()
+            first = transient[0]
+            raise RetryableFailure("discover", "listings_unavailable",
+                                   f"no article URL found: {len(transient)} listing(s) could not be fetched, "
+                                   f"e.g. {first.reason}: {first.detail}")
         ledger.record_discovered(conn, run_id, urls)
         # A listing page that could not be read is an outcome too, so it shows in reports.
         for problem in listing_problems:
@@ -120,7 +145,6 @@ def discover(db_url: str, run_id: int, *,
             ledger.record_outcome(conn, run_id, problem.url, problem.outcome, stage=problem.stage,
                                   reason=problem.reason, detail=problem.detail)
         conn.commit()
-    log.info("run %s: discovered %d article URLs", run_id, len(urls))
     return [urls[i:i + batch_size] for i in range(0, len(urls), batch_size)]
 
 
@@ -132,7 +156,8 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
         source = get_source(options["source_key"])
         params = options["params"]
         articles = []
-        with _timed(conn, run_id, "fetch_parse"), _page_source(conn, source, options) as pages:
+        with (_timed(conn, run_id, "fetch_parse", counts),
+              _page_source(conn, db_url, source, options) as pages):
             for url in urls:
                 try:
                     page = pages.fetch(url, kind="article")
@@ -145,6 +170,8 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
                     ledger.record_outcome(conn, run_id, url, "rejected", stage=problem.stage,
                                           reason=problem.reason, detail=problem.detail)
                     counts["rejected"] += 1
+                except SiteUnreachable:
+                    raise  # the site is down, not this page: the task fails and is retried
                 except RetryableFailure as problem:
                     ledger.record_outcome(conn, run_id, url, "failed", stage=problem.stage,
                                           reason=problem.reason, detail=problem.detail)
@@ -166,7 +193,7 @@ def load(db_url: str, run_id: int) -> dict[str, int]:
         options = _run_options(conn, run_id)
         dry_run = bool(options["params"].get("dry_run"))
         batches = staged_batches(conn, run_id, settings.LOAD_BATCH_SIZE)  # one batch in memory at a time
-        with _timed(conn, run_id, "load"):
+        with _timed(conn, run_id, "load", counts):
             if dry_run:
                 loaded = (_would_load(conn, run_id, batch) for batch in batches)
             else:
@@ -189,20 +216,33 @@ def _would_load(conn, run_id: int, batch) -> list[tuple[str, str, int | None]]:
     return outcomes
 
 
-def check(db_url: str, run_id: int, *, min_articles: int = 0) -> dict[str, Any]:
-    """Finish the run: every URL accounted for, and at least ``min_articles`` per day."""
+# Outcomes that mean the URL is a stored article (new, changed or already there).
+_ARTICLE_OUTCOMES = ("new", "updated", "unchanged", "duplicate_exact", "duplicate_near")
+
+
+def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[str, Any]:
+    """Finish the run: every URL accounted for, and at least ``min_articles`` articles per day.
+
+    ``min_articles`` None is the source's ``min_articles_per_day`` (sources.yaml). A day
+    below it is a check failure that names what was missing: no URL found on the
+    listings, or the reasons the pages were rejected (``parse: no_body``...).
+    """
     with db.connection(db_url) as conn:
+        started = time.perf_counter()
         options = _run_options(conn, run_id)
+        if min_articles is None:
+            min_articles = get_source(options["source_key"]).min_articles_per_day
         summary = ledger.finish_run(conn, run_id)
         days = 1
         if options["window_start"] and options["window_end"]:
             days = (options["window_end"] - options["window_start"]).days + 1
         counts = summary["outcome_counts"]
-        articles = sum(counts.get(k, 0) for k in
-                       ("new", "updated", "unchanged", "duplicate_exact", "duplicate_near"))
+        articles = sum(counts.get(k, 0) for k in _ARTICLE_OUTCOMES)
+        log.info("run %s check: articles %d for %d day(s) (floor %d a day), %s in %.2f s", run_id, articles,
+                 days, min_articles, summary["status"], time.perf_counter() - started)
         if articles < min_articles * days:
-            message = (f"run {run_id}: only {articles} article(s) for {days} day(s), expected at least "
-                       f"{min_articles} a day: has the site changed its markup?")
+            message = (f"run {run_id}: {articles} article(s) for {days} day(s), below the floor of "
+                       f"{min_articles} a day of {options['source_key']}: {_missing(conn, run_id, summary)}")
             ledger.fail_run(conn, run_id, message)
             conn.commit()
             raise CheckFailed(message)
@@ -210,10 +250,29 @@ def check(db_url: str, run_id: int, *, min_articles: int = 0) -> dict[str, Any]:
     return summary
 
 
+def _missing(conn, run_id: int, summary: dict[str, Any]) -> str:
+    """What a run short of articles lacked, in words: the listings' links or the pages' fields."""
+    if not summary["discovered"]:
+        return ("the listings gave no article URL (has the listing markup changed? see "
+                "discovery.listing in sources.yaml)")
+    with conn.cursor() as cur:
+        cur.execute("SELECT stage || ': ' || reason, count(*) FROM run_urls"
+                    " WHERE run_id = %s AND outcome IN ('rejected', 'failed')"
+                    " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5", (run_id,))
+        reasons = ", ".join(f"{reason} ({n})" for reason, n in cur.fetchall())
+    return (f"{summary['discovered']} URL(s) discovered, not stored because of " + reasons
+            + " (has the page markup changed? see selectors in sources.yaml)") if reasons else \
+        f"{summary['discovered']} URL(s) discovered"
+
+
 def run(db_url: str, source_key: str, date_from: date | None = None, date_to: date | None = None, *,
         latest: bool = False, kind: str = "cli", base_url: str | None = None, reparse: bool = False,
-        dry_run: bool = False, min_articles: int = 0, progress=None) -> dict[str, Any]:
-    """The whole job in one process: what ``news-etl run`` does."""
+        dry_run: bool = False, min_articles: int | None = None, progress=None) -> dict[str, Any]:
+    """The whole job in one process: what ``news-etl run`` does.
+
+    ``min_articles`` None is the source's floor. However the run ends, the reporting
+    views are refreshed after it, so ``news-etl report`` shows it at once.
+    """
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run)
     try:
@@ -233,3 +292,21 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
             ledger.fail_run(conn, run_id, f"{type(exc).__name__}: {exc}")
             conn.commit()
         raise
+    finally:
+        refresh_reporting(db_url)
+
+
+def refresh_reporting(db_url: str) -> None:
+    """Refresh the materialized reporting views after a run; a failure to do so only warns.
+
+    Runs and rejects are plain views, current anyway; this brings the article aggregates
+    up to date. A role that may not refresh them (not their owner) leaves that to the
+    reporting DAG or the owner.
+    """
+    from news_etl import report
+
+    try:
+        with db.connection(db_url) as conn:
+            report.refresh_views(conn)
+    except Exception as exc:  # the run's own result stands whatever happens here
+        log.warning("reporting views not refreshed: %s", (str(exc).strip().splitlines() or [repr(exc)])[0])

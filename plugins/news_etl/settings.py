@@ -51,10 +51,24 @@ def data_dir() -> Path:
     return Path(_env("NEWS_ETL_DATA_DIR") or PROJECT_DIR / ".data")
 
 
-def min_articles_per_day() -> int:
-    """``NEWS_ETL_MIN_ARTICLES_PER_DAY`` (default 1): the DAG form's article floor; a day below it
-    fails, because a day with no article means the site changed, not that nothing happened."""
-    return int(_env("NEWS_ETL_MIN_ARTICLES_PER_DAY") or 1)
+def reader_password() -> str | None:
+    """``NEWS_ETL_READER_PASSWORD``: the password ``news-etl db grant-reader`` gives (else it asks)."""
+    return os.environ.get("NEWS_ETL_READER_PASSWORD") or None
+
+
+def notify_webhook_url() -> str | None:
+    """``NEWS_ETL_NOTIFY_WEBHOOK_URL``: a failed DAG run is POSTed there as JSON (unset: no webhook)."""
+    return _env("NEWS_ETL_NOTIFY_WEBHOOK_URL")
+
+
+def notify_email() -> list[str]:
+    """``NEWS_ETL_NOTIFY_EMAIL``: comma-separated addresses mailed about a failed DAG run (unset: none),
+    through the Airflow SMTP connection ``NEWS_ETL_NOTIFY_SMTP_CONN_ID`` (default ``smtp_default``)."""
+    return [a.strip() for a in (_env("NEWS_ETL_NOTIFY_EMAIL") or "").split(",") if a.strip()]
+
+
+def notify_smtp_conn_id() -> str:
+    return _env("NEWS_ETL_NOTIFY_SMTP_CONN_ID") or "smtp_default"
 
 
 # --- sources ---------------------------------------------------------------------------------------
@@ -77,8 +91,9 @@ LOAD_BATCH_SIZE = 2000
 # Daily runs start 30 minutes after local midnight: late articles of the day that has just
 # ended have reached the day archive by then.
 DAILY_CRON = "30 0 * * *"
-# Concurrent fetch tasks per source host, across all runs and workers (an Airflow pool per host);
-# the fetcher's own rate limit holds inside each task.
+# Concurrent fetch tasks per source host, across all runs and workers (an Airflow pool per host).
+# The host's rate is held by its row in host_schedule, shared by every task (news_etl.politeness):
+# more slots overlap parsing and loading with the waits, never add requests per second.
 FETCH_POOL_SLOTS = 2
 # Fetch tasks of one run in flight at once (the host's pool caps them further, across runs).
 FETCH_TASKS_PER_RUN = 4

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from news_etl.canonical import canonical_url
-from news_etl.errors import Rejected, RetryableFailure
+from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page
 from news_etl.sources import Source
 
@@ -70,9 +70,14 @@ class UrlCollector:
 
 
 def fetch_listing(fetcher, url: str, found: Discovery, *, kind: str = "listing") -> Page | None:
-    """Fetch a listing or feed page into ``found``; a page that cannot be had becomes a problem."""
+    """Fetch a listing or feed page into ``found``; a page that cannot be had becomes a problem.
+
+    A site that cannot be reached at all is no page's problem: SiteUnreachable goes up and fails the run.
+    """
     try:
         page = fetcher.fetch(url, kind=kind)
+    except SiteUnreachable:
+        raise
     except (Rejected, RetryableFailure) as exc:
         found.problems.append(problem_from(url, exc))
         return None
