@@ -20,7 +20,9 @@ EXPECTED_COLUMNS = {
     "sources": f"source_key text!, name text!, base_url text!, created_at {TS}!, timezone text!",
     "ingest_runs": f"run_id bigint!, source_key text, kind text!, window_start date, window_end date,"
                    f" params jsonb!, status text!, discovered integer!, outcome_counts jsonb!,"
-                   f" stage_seconds jsonb!, error text, started_at {TS}!, finished_at {TS}",
+                   f" stage_seconds jsonb!, error text, started_at {TS}!, finished_at {TS},"
+                   f" airflow_dag_id text, airflow_run_id text, airflow_logical_date {TS}",
+    "host_schedule": f"host text!, next_at {TS}!",
     "run_urls": f"run_id bigint!, url text!, outcome text, article_id bigint, stage text, reason text,"
                 f" detail text, updated_at {TS}!",
     "rejects": f"reject_id bigint!, run_id bigint, url text!, stage text!, reason text!, detail text,"
@@ -51,7 +53,7 @@ EXPECTED_COLUMNS = {
                               f" finished_at {TS}, duration_s double precision, discovered bigint,"
                               " new bigint, updated bigint, unchanged bigint, duplicate_exact bigint,"
                               " duplicate_near bigint, rejected bigint, failed bigint, pending bigint,"
-                              " error text",
+                              f" error text, airflow_dag_id text, airflow_run_id text, airflow_logical_date {TS}",
     "reporting.rejects_daily": f"day date, source_key text, stage text, reason text, rejects bigint,"
                                f" urls bigint, last_at {TS}",
     "reporting.duplicates_by_source_pair": f"source_key text, original_source_key text, kind text,"
@@ -110,6 +112,7 @@ EXPECTED_CONSTRAINTS = {
     ("duplicates", "duplicates_kind_check", "CHECK ((kind = ANY (ARRAY['exact'::text, 'near'::text])))"),
     ("duplicates", "duplicates_url_original_key", "UNIQUE (url, original_article_id)"),
     ("schema_migrations", "schema_migrations_pkey", "PRIMARY KEY (version)"),
+    ("host_schedule", "host_schedule_pkey", "PRIMARY KEY (host)"),
 }
 
 # (table, index, "[UNIQUE ]method (keys)"), constraints' own indexes included.
@@ -143,9 +146,8 @@ EXPECTED_INDEXES = {
     ("reporting.articles_daily_section", "articles_daily_section_key",
      "UNIQUE btree (source_key, day, section)"),
     ("reporting.ingestion_lag_daily", "ingestion_lag_daily_key", "UNIQUE btree (source_key, day)"),
-    ("reporting.run_outcomes", "run_outcomes_key", "UNIQUE btree (run_id)"),
-    ("reporting.run_outcomes", "run_outcomes_started_idx", "btree (started_at)"),
-    ("reporting.rejects_daily", "rejects_daily_key", "UNIQUE btree (day, source_key, stage, reason)"),
+    ("ingest_runs", "ingest_runs_started_idx", "btree (started_at)"),
+    ("host_schedule", "host_schedule_pkey", "UNIQUE btree (host)"),
     ("reporting.duplicates_by_source_pair", "duplicates_by_source_pair_key",
      "UNIQUE btree (source_key, original_source_key, kind)"),
     ("reporting.top_authors", "top_authors_key", "UNIQUE btree (source_key, author)"),
@@ -221,11 +223,13 @@ def test_storage_settings_are_the_baselines(conn):
 
 
 def test_reporting_views_and_reader_role_exist(conn):
-    assert rows(conn, "SELECT count(*) FROM pg_matviews WHERE schemaname = 'reporting'") == [(8,)]
+    # Aggregates over history are materialized; runs and rejects are plain views, current at once.
+    assert rows(conn, "SELECT count(*) FROM pg_matviews WHERE schemaname = 'reporting'") == [(6,)]
+    assert rows(conn, "SELECT count(*) FROM pg_views WHERE schemaname = 'reporting'") == [(2,)]
     assert rows(conn, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'news_reader'") == [(False,)]
     assert rows(conn, "SELECT has_table_privilege('news_reader', 'articles', 'SELECT'),"
                       " has_table_privilege('news_reader', 'reporting.run_outcomes', 'SELECT'),"
-                      " has_table_privilege('news_reader', 'run_urls', 'SELECT')") == [(True, True, False)]
+                      " has_table_privilege('news_reader', 'raw_pages', 'SELECT')") == [(True, True, False)]
 
 
 # --------------------------------------------------------------------------- the foreign keys at work
