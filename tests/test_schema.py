@@ -53,7 +53,8 @@ EXPECTED_COLUMNS = {
                               f" finished_at {TS}, duration_s double precision, discovered bigint,"
                               " new bigint, updated bigint, unchanged bigint, duplicate_exact bigint,"
                               " duplicate_near bigint, rejected bigint, failed bigint, pending bigint,"
-                              f" error text, airflow_dag_id text, airflow_run_id text, airflow_logical_date {TS}",
+                              " error text, airflow_dag_id text, airflow_run_id text,"
+                              f" airflow_logical_date {TS}",
     "reporting.rejects_daily": f"day date, source_key text, stage text, reason text, rejects bigint,"
                                f" urls bigint, last_at {TS}",
     "reporting.duplicates_by_source_pair": f"source_key text, original_source_key text, kind text,"

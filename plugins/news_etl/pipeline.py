@@ -242,7 +242,7 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
                  days, min_articles, summary["status"], time.perf_counter() - started)
         if articles < min_articles * days:
             message = (f"run {run_id}: {articles} article(s) for {days} day(s), below the floor of "
-                       f"{min_articles} a day of {options['source_key']}: {_missing(conn, run_id, summary)}")
+                       f"{min_articles} a day of {options['source_key']}: {_missing(conn, run_id)}")
             ledger.fail_run(conn, run_id, message)
             conn.commit()
             raise CheckFailed(message)
@@ -250,19 +250,23 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
     return summary
 
 
-def _missing(conn, run_id: int, summary: dict[str, Any]) -> str:
+def _missing(conn, run_id: int) -> str:
     """What a run short of articles lacked, in words: the listings' links or the pages' fields."""
-    if not summary["discovered"]:
-        return ("the listings gave no article URL (has the listing markup changed? see "
-                "discovery.listing in sources.yaml)")
     with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE stage IS DISTINCT FROM 'discover') FROM run_urls"
+                    " WHERE run_id = %s", (run_id,))
+        article_urls = cur.fetchone()[0]
         cur.execute("SELECT stage || ': ' || reason, count(*) FROM run_urls"
                     " WHERE run_id = %s AND outcome IN ('rejected', 'failed')"
                     " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5", (run_id,))
         reasons = ", ".join(f"{reason} ({n})" for reason, n in cur.fetchall())
-    return (f"{summary['discovered']} URL(s) discovered, not stored because of " + reasons
-            + " (has the page markup changed? see selectors in sources.yaml)") if reasons else \
-        f"{summary['discovered']} URL(s) discovered"
+    if not article_urls:
+        return ("the listings gave no article URL" + (f" ({reasons})" if reasons else "")
+                + ": has the listing markup changed? (discovery.listing in sources.yaml)")
+    if not reasons:
+        return f"{article_urls} article URL(s) found"
+    return (f"{article_urls} article URL(s) found, not stored because of {reasons}: has the page markup "
+            "changed? (selectors in sources.yaml)")
 
 
 def run(db_url: str, source_key: str, date_from: date | None = None, date_to: date | None = None, *,
