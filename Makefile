@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock demo test test-airflow run up bench bench-extraction lint clean
+.PHONY: install lock demo test test-airflow run up docs bench bench-extraction lint clean
 
 install: $(STAMP)
 
@@ -36,10 +36,14 @@ test: install
 # Only the tests that start real Airflow (dag.test(), scheduler, api-server, Celery workers,
 # backfill). They fit in the normal suite, so `make test` runs them as well.
 test-airflow: install
-	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_airflow_celery.py tests/test_dags.py
+	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_airflow_celery.py tests/test_airflow_ops.py tests/test_dags.py
 
 run: install
 	$(VENV)/bin/news-etl run tengrinews --latest
+
+# docs/analysts.md from the schema's comments (NEWS_ETL_DATABASE_URL, else the embedded database).
+docs: install
+	$(PY) -m devtools.analysts_doc
 
 # Rebuilds the image when the Dockerfile, the runtime lock or the project changed.
 up:
