@@ -80,6 +80,10 @@ class RunFailureNotifier(BaseNotifier):
     """A failed DAG run, told to the team: a JSON POST to ``NEWS_ETL_NOTIFY_WEBHOOK_URL`` and/or a
     mail to ``NEWS_ETL_NOTIFY_EMAIL`` through the SMTP provider (see news_etl.settings)."""
 
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        """Nothing is templated here (and a callback's context may hold a serialized DAG, which cannot
+        give a template environment)."""
+
     def notify(self, context) -> None:
         from news_etl import settings
 

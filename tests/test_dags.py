@@ -495,3 +495,34 @@ def test_date_params_say_they_override_every_runs_interval(dagbag):
     for name in ("date_from", "date_to"):
         text = params.get_param(name).description.lower()
         assert "every run" in text and "interval" in text and "backfill" in text, text
+
+
+def test_articles_asset_is_a_postgres_uri_the_provider_recognizes(dagbag):
+    from urllib.parse import urlsplit
+
+    from airflow.providers.postgres.assets.postgres import sanitize_uri
+
+    [asset] = dagbag.dags["tengrinews_ingest"].get_task("publish").outlets
+    assert asset.uri == "postgres://news-db:5432/news/public/articles"
+    # The provider's own check leaves it as it is: host, port, database, schema, table.
+    assert sanitize_uri(urlsplit(asset.uri)).geturl() == asset.uri
+
+
+def test_min_articles_defaults_to_the_sources_floor(dagbag):
+    for key, source in load_sources().items():
+        params = dagbag.dags[f"{key}_ingest"].params
+        assert params["min_articles"] == source.min_articles_per_day, key
+
+
+def test_failure_notification_is_off_unless_configured(dagbag, monkeypatch):
+    if not (os.environ.get("NEWS_ETL_NOTIFY_WEBHOOK_URL") or os.environ.get("NEWS_ETL_NOTIFY_EMAIL")):
+        for dag in dagbag.dags.values():
+            assert dag.on_failure_callback is None, dag.dag_id
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import BaseNotifier
+
+    monkeypatch.setenv("NEWS_ETL_NOTIFY_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    configured = DagBag(dag_folder=str(al.DAGS_DIR))
+    for dag in configured.dags.values():
+        assert [type(c).__name__ for c in dag.on_failure_callback] == ["RunFailureNotifier"], dag.dag_id
+        assert all(isinstance(c, BaseNotifier) for c in dag.on_failure_callback)

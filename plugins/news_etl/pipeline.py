@@ -44,13 +44,21 @@ class CheckFailed(RuntimeError):
 def _timed(conn, run_id: int, stage: str, counts: dict[str, int]) -> Iterator[None]:
     """Time ``stage`` into the run's ledger, and log one line with its counts and time."""
     started = time.perf_counter()
+    failure = None
     try:
         yield
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
         seconds = time.perf_counter() - started
         ledger.add_stage_seconds(conn, run_id, stage, seconds)
         shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
-        log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
+        if failure is None:
+            log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
+        else:
+            log.warning("run %s %s: failed after %.2f s (%s so far): %s", run_id, stage, seconds, shown,
+                        failure)
 
 
 def _run_options(conn, run_id: int) -> dict[str, Any]:

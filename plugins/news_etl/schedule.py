@@ -8,11 +8,9 @@ pool size are tunables and live in :mod:`news_etl.settings`.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from news_etl import settings
@@ -23,24 +21,15 @@ NEWS_DB_CONN_ID = "news_db"
 ARTICLES_ASSET_NAME = "news_etl_articles"
 
 
-def articles_asset_uri(db_url: str | None = None) -> str:
+def articles_asset_uri() -> str:
     """The articles table as an asset URI in the form providers-postgres knows:
-    ``postgres://host:port/database/public/articles``.
+    ``postgres://host:port/database/public/articles``, the news database as
+    ``NEWS_ETL_ASSET_DATABASE`` names it (default: compose's ``news-db:5432/news``).
 
-    The news database is named by ``db_url``, else ``NEWS_ETL_DATABASE_URL``, else the
-    ``news_db`` connection given as an environment URI (``AIRFLOW_CONN_NEWS_DB``, as
-    compose does); read from the environment only, so parsing the DAG file opens no
-    connection. Credentials are never part of it.
+    A setting of its own, not the connection: the DAG file is parsed by several
+    processes, which must all give the asset the same URI, and parsing opens no connection.
     """
-    url = db_url or settings.database_url() or os.environ.get("AIRFLOW_CONN_" + NEWS_DB_CONN_ID.upper(), "")
-    parts = urlsplit(url if "://" in url else "")
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        port = 5432
-    database = parts.path.strip("/") or "news"
-    return f"postgres://{parts.hostname or 'localhost'}:{port}/{database}/public/articles"
-
+    return f"postgres://{settings.asset_database()}/public/articles"
 
 def fetch_pool(host: str) -> str:
     """The Airflow pool that caps concurrent fetch tasks against ``host``."""

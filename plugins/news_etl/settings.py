@@ -51,6 +51,12 @@ def data_dir() -> Path:
     return Path(_env("NEWS_ETL_DATA_DIR") or PROJECT_DIR / ".data")
 
 
+def asset_database() -> str:
+    """``NEWS_ETL_ASSET_DATABASE`` (``host:port/database``, default ``news-db:5432/news``, compose's news
+    database): where the articles asset says the table is, as lineage tools will look it up."""
+    return _env("NEWS_ETL_ASSET_DATABASE") or "news-db:5432/news"
+
+
 def reader_password() -> str | None:
     """``NEWS_ETL_READER_PASSWORD``: the password ``news-etl db grant-reader`` gives (else it asks)."""
     return os.environ.get("NEWS_ETL_READER_PASSWORD") or None
