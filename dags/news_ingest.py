@@ -9,8 +9,6 @@ are imported or opened inside the tasks.
 
 from __future__ import annotations
 
-import contextlib
-
 from airflow.sdk import Asset, BaseNotifier, CronDataIntervalTimetable, Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from news_etl import schedule, settings
@@ -88,10 +86,8 @@ class RunFailureNotifier(BaseNotifier):
         from news_etl import settings
 
         dag_run = context.get("dag_run")
-        failed: list[str] = []
-        # The list is a courtesy (a context may lack the run's task instances); the notice must go out.
-        with contextlib.suppress(Exception):
-            failed = sorted(ti.task_id for ti in dag_run.get_task_instances(state=["failed"]))
+        # The callback's context is that of the task instance whose failure ended the run.
+        failed = [context["ti"].task_id] if getattr(context.get("ti"), "task_id", None) else []
         event = {
             "event": "dag_run_failed",
             "dag_id": getattr(context.get("dag"), "dag_id", None) or getattr(dag_run, "dag_id", None),
