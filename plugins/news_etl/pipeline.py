@@ -270,7 +270,7 @@ def _missing(conn, run_id: int) -> str:
         reasons = ", ".join(f"{reason} ({n})" for reason, n in cur.fetchall())
     if not article_urls:
         return ("the listings gave no article URL" + (f" ({reasons})" if reasons else "")
-                + ": has the listing markup changed? (discovery.listing in sources.yaml)")
+                + ": have the site's listings or feeds changed? (discovery in sources.yaml)")
     if not reasons:
         return f"{article_urls} article URL(s) found"
     return (f"{article_urls} article URL(s) found, not stored because of {reasons}: has the page markup "
