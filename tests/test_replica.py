@@ -182,7 +182,8 @@ def test_older_and_current_markup_both_present(replica):
     assert text.select("blockquote.instagram-media") and text.select("h2") and text.select("ol li")
     assert any(br for br in text.select("p br"))
     pr = BeautifulSoup(get(replica, BY_ID[2404].path).text, "lxml")
-    assert pr.select_one("div.content_main_text div.tn-pr").get_text(strip=True).startswith("Материал предоставлен")
+    marker = pr.select_one("div.content_main_text div.tn-pr").get_text(strip=True)
+    assert marker.startswith("Материал предоставлен")
     assert pr.select("blockquote.tiktok-embed") and not pr.select("div.content_main_meta_author_item")
 
 

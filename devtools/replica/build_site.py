@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the page templates keep the long lines of the real markup they copy
 """Render the replica's files in ``site/`` from the hand-written ``articles.yaml``.
 
 Run ``.venv/bin/python -m devtools.replica.build_site`` after editing the data;
@@ -15,7 +16,7 @@ import html
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,7 +57,7 @@ def iso_local(article: dict) -> str:
 
 def published_utc(article: dict) -> str:
     """What a reader takes from the page: the Almaty wall clock (or the offset the page alone states)."""
-    return datetime.fromisoformat(iso_local(article)).astimezone(timezone.utc).isoformat()
+    return datetime.fromisoformat(iso_local(article)).astimezone(UTC).isoformat()
 
 
 def shown_date(when: datetime, older: bool = False) -> str:
