@@ -12,6 +12,7 @@ measured by ``make bench-extraction`` (news-metadata/ and publication-dates/).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from copy import deepcopy
 from datetime import datetime
@@ -39,19 +40,44 @@ def _words(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- title
 
-_TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»:]|-{1,2})\s+")
+# " | ", " - ", " – " …; "ㅣ" (a Hangul vowel) is how Korean sites draw the bar, spaces or not.
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»:]|-{1,2})\s+|\s*ㅣ\s*")
+_BYLINE_PART = re.compile(r"^(?:by|von|par|por|di|door|av)\s+\S", re.I)
 
 
-def _strip_site_name(title: str, site_names: list[str]) -> str:
-    """Drop a " | Site" / "Site - " decoration from a <title>-like string."""
+def _brand_labels(site_names: list[str]) -> set[str]:
+    """The distinctive label of each host ("tageszeitung" of www.tageszeitung.it), lowercased."""
+    labels = set()
+    for name in site_names:
+        host = name.lower().removeprefix("www.")
+        if "." in host and " " not in host:
+            labels.add(host.split(".")[0])
+    return {label for label in labels if len(label) >= 4}
+
+
+def _is_brand(part: str, site_names: list[str]) -> bool:
+    """``part`` names the site: one of its names, or words that spell its host's label."""
+    lowered = part.lower()
+    if lowered in {s.lower() for s in site_names if s}:
+        return True
+    labels = _brand_labels(site_names)
+    return lowered.replace(" ", "") in labels or bool(labels & set(_words(part)))
+
+
+def _strip_site_name(title: str, site_names: list[str], *, guess: bool = True) -> str:
+    """Drop a " | Site" / "Site - " decoration (and a " | by Author") from a <title>-like string.
+
+    With ``guess``, when no part names the site, the longest part is kept if it is most
+    of the string (the rest looks like an unknown brand).
+    """
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    lowered = {s.lower() for s in site_names if s}
-    kept = [p for p in parts if p.lower() not in lowered]
+    kept = [p for p in parts if p and not _is_brand(p, site_names) and not _BYLINE_PART.match(p)]
     if len(kept) < len(parts) and kept:
         return " - ".join(kept) if len(kept) > 1 else kept[0]
-    # Unknown site name: keep the longest part when the others look like a brand.
+    if not guess:
+        return title
     longest = max(parts, key=len)
     return longest if len(longest) > 0.5 * len(title) else title
 
@@ -109,7 +135,10 @@ def _overlap(a: str, b: str) -> float:
 
 
 def _without_kicker(heading: str, declared: list[str]) -> str:
-    """``heading`` without a "Kicker: " glued before a headline the page also declares alone."""
+    """``heading`` without a "Kicker: " glued before a headline the page also declares alone.
+
+    Only a declared headline counts (not the <title>, whose site-name stripping is a guess).
+    """
     lowered = {_clean(d).casefold() for d in declared}
     for match in re.finditer(r"[:|–—]\s+", heading):
         rest = heading[match.end():]
@@ -118,28 +147,68 @@ def _without_kicker(heading: str, declared: list[str]) -> str:
     return heading
 
 
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
+def _quote_form(title: str, forms: list[str]) -> str:
+    """The spelling of ``title`` that most of ``forms`` use when they differ from it only in quotes.
+
+    Pages type the same headline with straight quotes in one place and typographic ones
+    in another; the form most of its declarations share is the page's. A tie keeps ``title``.
+    """
+    plain = title.translate(_QUOTES)
+    same = [f for f in forms if f != title and f.translate(_QUOTES) == plain]
+    if not same:
+        return title
+    votes = Counter(f for f in forms if f.translate(_QUOTES) == plain)
+    best, count = votes.most_common(1)[0]
+    return best if count > votes[title] else title
+
+
+def _agreed_headline(metadata: PageMetadata, site_names: list[str]) -> str | None:
+    """The headline every declaration states (JSON-LD, og:title, twitter:title; two at least)."""
+    stated = {_strip_site_name(t, site_names, guess=False) for t, _ in metadata.headlines()}
+    return stated.pop() if len(stated) == 1 and len(metadata.headlines()) >= 2 else None
+
+
 def page_title(tree: HtmlElement, metadata: PageMetadata) -> tuple[str | None, str]:
     """The visible headline when the page's declarations agree with it; else the best declaration.
 
     Declared titles (JSON-LD headline, og:title, twitter:title, <title>) are evidence:
     social and SEO titles are often reworded or carry the site's name, so a visible
     heading that one of them matches wins, exact agreement first, then a close one.
+    When every declaration states the same headline and the visible one is only a
+    part of it (a kicker or a suffix shown elsewhere) or a rewording that only the
+    <title> shares, the declared headline is the publisher's.
     """
     site_names = metadata.site_names()
     node = tree.find(".//title")
     title_tag = _strip_site_name(_clean(node.text_content()), site_names) if node is not None else ""
-    declared = [_strip_site_name(t, site_names) if layer != "json-ld" else t
+    # A declared headline loses only a part that names the site: unlike the <title>,
+    # its other parts are the publisher's headline ("BUDGET 3.0 | Sars gets R4bn…").
+    declared = [_strip_site_name(t, site_names, guess=False) if layer != "json-ld" else t
                 for t, layer in metadata.headlines()]
     evidence = [t for t in [*declared, title_tag] if t]
+    forms = [*declared, title_tag]
+    agreed = _agreed_headline(metadata, site_names)
     headings = _visible_headings(tree)
     lowered = {e.casefold() for e in evidence}
+    chosen: str | None = None
     for text, parts in headings:
         for candidate in (text, *parts):
             if candidate.casefold() in lowered:
-                return _without_kicker(candidate, evidence), "h1"
-    close = [text for text, _ in headings if any(_overlap(text, e) >= 0.6 for e in evidence)]
-    if close:
-        return _without_kicker(close[0], evidence), "h1"
+                chosen = _without_kicker(candidate, declared)
+                break
+        if chosen:
+            break
+    if chosen is None:
+        close = [text for text, _ in headings if any(_overlap(text, e) >= 0.6 for e in evidence)]
+        chosen = _without_kicker(close[0], declared) if close else None
+    if chosen is not None:
+        declared_alike = {d.casefold() for d in declared}
+        if agreed and chosen.casefold() not in declared_alike and _overlap(chosen, agreed) >= 0.3:
+            return agreed, "declared"
+        return _quote_form(chosen, [*forms, chosen]), "h1"
     if declared:
         return declared[0], metadata.headlines()[0][1]
     if title_tag:
