@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from copy import deepcopy
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -267,16 +267,25 @@ def page_date(tree: HtmlElement, metadata: PageMetadata, *, url: str | None, tz:
         try:
             parsed = read(text)
         except DateParseError:
-            continue
+            # "Veröffentlicht am 13. Mai 2026 um 15:44", "erstellt: 01. April 2025, 15:25".
+            unlabelled = _DATE_LABEL.sub("", text, count=1)
+            try:
+                parsed = read(unlabelled) if unlabelled != text else None
+            except DateParseError:
+                parsed = None
+            if parsed is None:
+                continue
         if not zone_is_known and isinstance(parsed.at.tzinfo, ZoneInfo) and (
                 offset := _page_offset(metadata, tz)):
             # A time without an offset on a site of unknown zone: the page's own offset, stated
             # on its other times, is a better guess than the stand-in zone.
             wall = parsed.at.replace(tzinfo=None)
             parsed = PageDate(datetime.fromisoformat(wall.isoformat() + offset), parsed.date_only)
-        if not _DAY_ONLY.match(_clean(text)):
+        if not parsed.date_only and _CLOCK.search(text):
             # A full timestamp on the same day beats a bare day found earlier.
             if day_only is None or abs(parsed.at - day_only[0].at).total_seconds() < 36 * 3600:
+                if not zone_is_known and parsed.at.utcoffset() == timedelta(0):
+                    parsed = _shown_offset(tree, parsed)
                 return parsed, method
             break
         day_only = day_only or (parsed, method)
@@ -312,6 +321,31 @@ def _htmldate(tree: HtmlElement) -> str | None:
         return None
 
 
+_CLOCK = re.compile(r"\d:\d\d")
+# A label before a date shown on the page: "Published:", "Veröffentlicht am", "Publié le".
+_DATE_LABEL = re.compile(r"^[^\d:]{0,40}?(?::\s*|\s(?:am|on|le|el|il|den|op|at|vom|du|del|em)\s+)", re.I)
+
+
+def _shown_offset(tree: HtmlElement, parsed: PageDate) -> PageDate:
+    """A UTC instant as the page shows it in its own offset (a ``<time datetime>`` of the same instant).
+
+    Servers serialize in UTC what the page displays in local time; the local offset keeps
+    the page's own day and wall clock.
+    """
+    for node in islice(tree.iterfind(".//time[@datetime]"), 20):
+        text = _clean(node.get("datetime"))
+        if not _ISO_OFFSET.search(text):
+            continue
+        try:
+            shown = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            continue
+        if shown.utcoffset() and shown == parsed.at:
+            return PageDate(shown, parsed.date_only)
+    return parsed
+
+
+_ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*[+-]\d{2}:?\d{2}$")
 _STATED_OFFSET = re.compile(r"[+-]\d{2}:?\d{2}$")
 
 
