@@ -138,6 +138,7 @@ def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) ->
         return [], []
     before: list[str] = []
     after: list[str] = []
+    main_story = next(main.iterancestors("article"), None)
     seen_main = False
     known = {_key(p) for p in paragraphs}
     for node in tree.iter(main.tag):
@@ -146,8 +147,12 @@ def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) ->
             continue
         if (node.get("class") or "").strip() != css or _link_density(node) > 0.2:
             continue
-        # Only containers outside the chosen one (nested repeats are already covered).
+        # Only containers outside the chosen one (nested repeats are already covered), and
+        # not inside another <article>: endless pages append the next story with the same markup.
         if any(a is main for a in node.iterancestors()) or any(a is node for a in main.iterancestors()):
+            continue
+        story = next(node.iterancestors("article"), None)
+        if story is not None and main_story is not None and story is not main_story:
             continue
         texts = [_clean(p.text_content()) for p in node.iterfind("p")]
         texts = [t for t in texts if t and _key(t) not in known]

@@ -241,6 +241,13 @@ def _date_candidates(tree: HtmlElement, metadata: PageMetadata) -> Iterator[tupl
     yield from metadata.published()
     for node in tree.iterfind(".//time"):
         yield node.get("datetime") or node.text_content(), "time-tag"
+    # A date and time printed right under the headline (the page's own dateline), before
+    # dates in elements merely named for them: those are often the day's date in the header.
+    for heading in islice(tree.iter("h1", "h2"), 3):
+        for sibling in islice(heading.itersiblings(), 2):
+            text = _clean(" ".join(sibling.itertext())) if isinstance(sibling.tag, str) else ""
+            if len(text) <= 80 and (match := TEXT_DATE.search(text)) and _CLOCK.search(match.group(0)):
+                yield text[match.start():], "dateline"
     # Visible dates in elements named for them ("date", "published", "byline"), short text only.
     for node in tree.xpath('.//*[contains(@class, "date") or contains(@class, "publish") or '
                            'contains(@class, "byline") or contains(@class, "time")][not(*[4])]')[:20]:
