@@ -1,6 +1,11 @@
 # ruff: noqa: E501 - long literal paragraphs are the point of this file
 """Expected parse results for every article page of the offline replica, written by hand.
 
+Two independent statements of what each page shows: the records below, typed by hand, and
+``SHOWN`` (devtools/replica/site/expected.json), which the site builder writes from the data it
+renders each page from: every body line and every noise line inside the text block.
+tests/test_replica.py checks that the two agree; neither comes from running a parser.
+
 The replica's texts were written for this project (devtools/replica/articles.yaml);
 each record below states what a correct parser must make of the page: the title, the UTC
 time (worked out by hand from the Almaty wall-clock time shown on the page: UTC+6 until
@@ -13,8 +18,10 @@ paragraph of the body. None of these values was produced by running the parser.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 # fetched_at passed to the parser unless an entry says otherwise. Only pages that show a relative
 # date ("Сегодня", "Вчера") depend on it; they state their own.
@@ -40,6 +47,11 @@ class Expected:
     @property
     def published(self) -> datetime:
         return datetime.fromisoformat(self.published_at)
+
+    @property
+    def source_article_id(self) -> str:
+        # Long reads number their ids separately from the news: the identity keeps them apart.
+        return f"article:{self.article_id}" if "/article/" in self.url else str(self.article_id)
 
 
 E = Expected
@@ -243,6 +255,22 @@ EXPECTED: list[Expected] = [
       '2026-04-28T11:40:00+00:00', '', 3,
       'Эта страница закрыта для поисковых роботов и служебных программ.',
       'Редакция просит сообщить об этом разработчикам.'),
+    # Long reads (/article/): their own small ids; 2402 names two people, 2404 nobody (a PR piece).
+    E(2399, 'https://tengrinews.kz/article/kak-jivet-gorod-na-granitse-chasovyih-poyasov-2399/',
+      'Последний вечер двух часовых поясов. Как живет город, где время менялось чаще всего',
+      '2024-02-29T15:15:00+00:00', 'Ержан Касымов', 10,
+      'В Усть-Каменогорске последний вечер февраля прошел как обычно: рынки закрылись в шесть, в кофейнях на проспекте Независимости не было свободных мест.',
+      'Ночью в городе было тихо. Жители говорят, что самым трудным станет первое утро, когда за окном будет светлее, чем обычно.'),
+    E(2402, 'https://tengrinews.kz/article/novoe-vremya-pervyiy-den-vostochnyih-regionov-2402/',
+      'Первый день по новому времени. Что изменилось для жителей восточных регионов',
+      '2024-03-01T05:40:00+00:00', 'Сауле Муканова, Ержан Касымов', 12,
+      'Казахстан живет в едином часовом поясе. Мы узнали, как первый день прошел в школах, на заводах и в больницах.',
+      'В акиматах восточных областей говорят, что жалоб на переход пока не поступало.'),
+    E(2404, 'https://tengrinews.kz/article/kak-vyiraschivayut-tomatyi-zimoy-v-teplitsah-2404/',
+      'Помидоры в марте. Как в Туркестанской области выращивают овощи зимой',
+      '2024-03-01T13:20:00+00:00', '', 9,
+      'Когда в степи еще лежит снег, в теплицах под Шымкентом уже краснеют помидоры. Круглый год здесь выращивают томаты, огурцы и зелень для рынков Казахстана.',
+      'В компании говорят, что в этом году площадь теплиц увеличат еще на пять гектаров.'),
 ]
 
 BY_ID: dict[int, Expected] = {e.article_id: e for e in EXPECTED}
@@ -251,3 +279,8 @@ BY_URL: dict[str, Expected] = {e.url: e for e in EXPECTED}
 # The one real article: it must parse to exactly this seed file (seeds/ in the repo root).
 SAMPLE_ID = 383322
 SAMPLE_SEED = "000_058bb5e5475679ac.txt"
+
+# What the builder rendered, per canonical URL: title, published_at (UTC), author, body_lines,
+# noise_lines, local (the wall clock shown), file (under the site directory).
+SHOWN: dict[str, dict] = json.loads(
+    (Path(__file__).resolve().parents[1] / "devtools/replica/site/expected.json").read_text(encoding="utf-8"))

@@ -174,3 +174,19 @@ def test_read_html_utf8_and_cp1251_without_a_declared_charset(tmp_path):
     assert read_html(utf8) == text
     # Not valid UTF-8: the decoder goes on to detection instead of replacing characters.
     assert read_html(cp1251) == text
+
+
+def test_sibling_chunks_stop_at_the_next_story_of_an_endless_page():
+    words = ["Erstens", "Zweitens", "Drittens", "Viertens", "Fünftens", "Sechstens"]
+
+    def chunk(text: str, start: int) -> str:
+        return ('<div class="text-block">'
+                + "".join(f"<p>{w} {text}</p>" for w in words[start:start + 3]) + "</div>")
+
+    radweg = "hat der Gemeinderat am Abend über den neuen Radweg entlang des Flusses beraten."
+    bad = "wurde im Nachbarort unterdessen ein neues Schwimmbad mit großem Fest eröffnet."
+    page = (f"<html><body><article><h1>Radweg vertagt</h1>{chunk(radweg, 0)}<aside>Anzeige</aside>"
+            f"{chunk(radweg, 3)}</article>"
+            f"<article><h1>Schwimmbad eröffnet</h1>{chunk(bad, 0)}{chunk(bad, 3)}</article></body></html>")
+    body = extract_generic(page, url="https://news.example/radweg", tz="UTC", language="de").body
+    assert "Sechstens hat der Gemeinderat" in body and "Schwimmbad" not in body

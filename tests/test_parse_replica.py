@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from news_etl.sources import get_source
-from replica_expected import BY_ID, EXPECTED, SAMPLE_ID, SAMPLE_SEED, Expected
+from replica_expected import BY_ID, EXPECTED, SAMPLE_ID, SAMPLE_SEED, SHOWN, Expected
 
 from devtools.replica import SITE_DIR
 
@@ -42,10 +42,19 @@ def test_replica_page_parses_to_the_hand_written_record(expected):
     assert article.author == expected.author
     assert article.url == expected.url
     assert article.source_name == "Tengrinews.kz"
-    assert article.source_article_id == str(expected.article_id)
+    assert article.source_article_id == expected.source_article_id
     assert paragraphs[0] == expected.first
     assert paragraphs[-1] == expected.last
     assert len(paragraphs) == expected.paragraphs, paragraphs
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: str(e.article_id))
+def test_every_line_the_page_shows_and_no_noise(expected):
+    """Every body line as the builder rendered it, in order (NBSP kept), none of the noise lines."""
+    shown = SHOWN[expected.url]
+    lines = parsed(expected).body.split("\n")
+    assert lines == shown["body_lines"]
+    assert not set(lines) & set(shown["noise_lines"])
 
 
 def test_no_boilerplate_survives_in_any_body():

@@ -10,7 +10,7 @@ made safe and consistent by w3lib.
 from __future__ import annotations
 
 from posixpath import splitext
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -38,7 +38,7 @@ def canonical_url(url: str, source: Source | None = None) -> str:
     """
     url = (url or "").strip()
     if source is not None:
-        url = urljoin(source.base_url + "/", url)
+        url = source.absolute_url(url)
     parts = urlsplit(safe_url_string(url))
     if not parts.hostname:
         raise ValueError(f"not an absolute URL: {url!r}")

@@ -41,14 +41,11 @@ _SEED = 20_240_401
 _SCHEME = "affine32"  # 32-bit values: a stored signature is 4 bytes per permutation
 
 _ASCII_FOLD = (string.punctuation + string.whitespace).encode()
-# Non-ASCII punctuation and separators, found by their UTF-8 lead byte (a
-# memchr-fast test: most text has none, Russian news a few dozen):
-# U+00A0-U+00BF (NBSP « » § ° ...), U+2000-U+206F (dashes, quotes, ellipsis,
-# thin spaces), U+3000-U+303F (CJK punctuation). Bytes are used rather than a
-# regex over str because this runs on every article of every batch; one
-# pattern per lead byte, because a pattern with a literal first byte is
-# searched for at memchr speed (10.8 us per Russian article against 24 us for
-# splitting at the lead bytes, and 57 us for one pattern of all three).
+# Non-ASCII punctuation and separators dropped by the fold: U+00A0-U+00BF (NBSP « » § ° ...),
+# U+2000-U+206F (dashes, quotes, ellipsis, thin spaces), U+3000-U+303F (CJK punctuation).
+# This runs on every article of every batch, so it works on UTF-8 bytes with one pattern per
+# lead byte: a pattern with a literal first byte is searched for at memchr speed, and a text
+# without that lead byte skips its pattern (bench/load_bench.py).
 _NON_ASCII_PUNCT = (
     (b"\xc2", re.compile(rb"\xc2[\xa0-\xbf]")),
     (b"\xe2", re.compile(rb"\xe2(?:\x80[\x80-\xbf]|\x81[\x80-\xaf])")),
@@ -74,8 +71,8 @@ def _is_folded_away(code: int) -> bool:
 # the fold drops it (or by a space, for word splitting). Characters whose case
 # fold is not one BMP character (ß -> ss, surrogate halves of characters beyond
 # the BMP, NUL) are marked _NOT_BY_TABLE and send the whole text down the plain path.
-# 18 us for a 3,000-character Russian body against 40 us by str and bytes methods;
-# tests/test_dedup.py checks both paths agree on every character.
+# Invariant: both paths give the same bytes (tests/test_dedup.py checks every BMP character);
+# the table exists only for speed on article bodies (bench/load_bench.py).
 _NOT_BY_TABLE = 0xFFFF
 _TABLE_MIN_CHARS = 200
 
@@ -141,9 +138,9 @@ def content_hash(title: str, body: str) -> str:
 def raw_digest(title: str, body: str) -> bytes:
     """A 16-byte digest of the exact title and body: a fast "nothing changed" test for reruns.
 
-    xxh3-128 (not cryptographic, which this test does not need) over UTF-16LE,
-    the cheapest encoding of Cyrillic text: ~1 us for a 3,000-character body
-    where SHA-1 took ~6 us. Raises UnicodeEncodeError on a lone surrogate.
+    xxh3-128 over UTF-16LE: the test needs speed, not a cryptographic hash, and
+    UTF-16 is the cheapest encoding of Cyrillic text (bench/load_bench.py, the
+    rerun). Raises UnicodeEncodeError on a lone surrogate.
     """
     return raw_digest_utf16(title.encode("utf-16-le"), body.encode("utf-16-le"))
 
@@ -249,8 +246,8 @@ def signature(text: str, num_perm: int = NUM_PERM, *, ids: np.ndarray | None = N
     The values are exactly those of datasketch's ``MinHash(scheme="affine32",
     seed=_SEED).update_batch`` over the 32-bit folds of the shingle ids (a
     test checks it), computed here as one numpy expression because datasketch
-    calls the hash function once per shingle in Python, which made it the
-    slowest step of loading.
+    calls the hash function once per shingle in Python, the slowest step of
+    loading otherwise (bench/load_bench.py, near-duplicate cost).
     """
     ids = shingle_ids(text) if ids is None else ids
     a, b = _permutations(num_perm)

@@ -35,6 +35,7 @@ _JSONLD = etree.XPath('//script[@type="application/ld+json"]/text()', smart_stri
 _META = etree.XPath("//meta[@content][@property or @name or @itemprop]")
 _MICRODATA = etree.XPath('//*[@itemprop="datePublished" or @itemprop="author" or @rel="author"]')
 _WS = re.compile(r"\s+")
+_CDATA = re.compile(r"^(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>$")
 
 _ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                   "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "webpage",
@@ -200,7 +201,8 @@ def read_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
     """Everything ``tree`` declares about itself (see the module docstring)."""
     objects: list[dict] = []
     for raw in _JSONLD(tree):
-        raw = raw.strip()
+        # Some pages wrap the block as XHTML CDATA behind JavaScript comments.
+        raw = _CDATA.sub("", raw.strip())
         if not raw:
             continue
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from urllib.parse import urljoin
 
 from psycopg2.extras import Json
 
@@ -83,7 +82,7 @@ class StoredPages:
         pass
 
     def fetch(self, url: str, *, kind: str = "article") -> Page:
-        on_source = urljoin(self.source.base_url + "/", url.strip())
+        on_source = self.source.absolute_url(url)
         page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
         page = latest_page(self.conn, page_url)
         if page is None:

@@ -1,4 +1,6 @@
 """The health report of the last N days, read from the reporting views.
+Over 400 lines because its three renderings (terminal, JSON, an HTML page with charts)
+share one report shape and its cell formatting; the charts are most of the length.
 
 The views are defined in ``sql/migrations/001_baseline.sql``. Each section of
 the report is one query file of ``sql/reporting/`` run as-is: this module adds

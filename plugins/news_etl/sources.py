@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -47,6 +47,10 @@ class Source:
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
+
+    def absolute_url(self, url: str) -> str:
+        """``url`` (a path such as ``/news.rss``, or a whole URL) resolved against the base URL."""
+        return urljoin(self.base_url + "/", url.strip())
 
     def owns_url(self, url: str) -> bool:
         """True when ``url`` is on one of this source's hosts."""

@@ -179,10 +179,10 @@ COMMENT ON COLUMN staged_articles.staged_at IS 'When it was staged.';
 -- One row per real article. Identity is (source_key, source_article_id) when the
 -- source numbers its articles, else the canonical URL.
 --
--- Storage, measured with bench/load_bench.py:
---   * article_id values come from the sequence 1,000 at a time per session (one
---     nextval per article cost more than the rest of its id handling); a session
---     that ends leaves a gap, an id is never reused.
+-- Storage (bench/load_bench.py loads through it):
+--   * article_id values come from the sequence 1,000 at a time per session, so a
+--     batch does not pay one nextval per article; a session that ends leaves a gap,
+--     an id is never reused.
 --   * Pages are filled completely (default fillfactor): the one update on the load
 --     path, an edited article, changes the indexed content_hash, so it can never be a
 --     HOT update and free space would only make every scan of the table larger.
@@ -268,10 +268,10 @@ COMMENT ON COLUMN article_revisions.replaced_at IS 'When a newer version replace
 COMMENT ON COLUMN article_revisions.run_id IS 'The run that stored the newer version.';
 
 -- Body storage of articles and revisions: lz4 where the server has it, otherwise out
--- of line and uncompressed (EXTERNAL). bench/load_bench.py measures the variants:
--- pglz, the default, made loading about 3x slower; lz4 loads faster than no
--- compression (fewer TOAST chunks to write), and a compressed 3 KB Cyrillic body is
--- still over the TOAST threshold, so it stays out of line and the heap row small.
+-- of line and uncompressed (EXTERNAL). pglz, the default, costs the most CPU per
+-- body written; lz4 writes fewer TOAST chunks than no compression, and a compressed
+-- 3 KB Cyrillic body is still over the TOAST threshold, so it stays out of line and
+-- the heap row small. bench/load_bench.py's INSERT baseline uses the default storage.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_settings

@@ -66,7 +66,7 @@ def read_listing(html: str, page_url: str, source: Source) -> Listing:
 def read_day_archive(fetcher, source: Source, day: date, found: Discovery, collector: UrlCollector) -> None:
     """Collect every article of the day's archive, across all its pages."""
     archive_path = source.day_archive.format(year=day.year, month=day.month, day=day.day)
-    first = urljoin(source.base_url + "/", archive_path)
+    first = source.absolute_url(archive_path)
     queue, queued, read = [first], {first}, 0
     while queue and read < MAX_LISTING_PAGES:
         url = queue.pop(0)
@@ -100,7 +100,7 @@ def read_dated_listing(fetcher, source: Source, path: str, day: date, found: Dis
                        collector: UrlCollector) -> None:
     """Collect the items of a newest-first listing that are dated on ``day``."""
     zone = ZoneInfo(source.timezone)
-    first = urljoin(source.base_url + "/", path)
+    first = source.absolute_url(path)
     url: str | None = first
     number = 1
     while url is not None:

@@ -160,12 +160,11 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
     day_start = datetime.combine(day, time(0), zone).astimezone(UTC) if day else None
     found = Discovery()
     entries = _Entries(source)
-    base = source.base_url + "/"
     for feed_path in source.feeds:
-        page = fetch_listing(fetcher, urljoin(base, feed_path), found, kind="feed")
+        page = fetch_listing(fetcher, source.absolute_url(feed_path), found, kind="feed")
         if page is not None:
             _read_feed(page, entries, found)
-    queue = [urljoin(base, path) for path in source.sitemaps]
+    queue = [source.absolute_url(path) for path in source.sitemaps]
     seen: set[str] = set()
     while queue:
         url = queue.pop(0)
