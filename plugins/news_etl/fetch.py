@@ -20,7 +20,6 @@ to the mirror with the same path while ``Page.url`` stays on the source's host.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from news_etl import __version__
 from news_etl.canonical import canonical_url
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page, decode_body, parse_content_type
-from news_etl.politeness import HostSchedule
+from news_etl.politeness import HostSchedule, LocalSchedule
 from news_etl.rawpages import latest_page
 from news_etl.sources import Source
 
@@ -109,7 +108,7 @@ class Fetcher:
         max_redirects: int = 5,
         obey_robots: bool = True,
         conn=None,
-        host_schedule: HostSchedule | None = None,
+        host_schedule: HostSchedule | LocalSchedule | None = None,
     ) -> None:
         self.source = source
         self.mirror = base_url.rstrip("/") if base_url else None
@@ -128,8 +127,8 @@ class Fetcher:
             retry_after_max=retry_after_max, respect_retry_after_header=True, raise_on_status=False,
         )
         self.conn = conn  # optional: validators and bodies for conditional GET from raw_pages
-        # optional: slots shared with every other fetcher (news database); else this process's own
-        self.host_schedule = host_schedule
+        # Request slots per host: shared with every fetcher anywhere (HostSchedule), else this process's.
+        self.host_schedule = host_schedule or LocalSchedule()
         self.session = requests.Session()
         self.session.headers.update({
             "User-Agent": self.user_agent,
@@ -137,8 +136,6 @@ class Fetcher:
             "Accept-Encoding": "gzip, deflate",
         })
         self.requests_made = 0
-        self._lock = threading.Lock()
-        self._next_slot: dict[str, float] = {}
         self._host_interval: dict[str, float] = {}
         self._robots: dict[str, Protego] = {}
         self._validated: dict[str, Page] = {}
@@ -152,8 +149,7 @@ class Fetcher:
 
     def close(self) -> None:
         self.session.close()
-        if self.host_schedule is not None:
-            self.host_schedule.close()
+        self.host_schedule.close()
 
     # -- URL mapping -----------------------------------------------------
     def source_url(self, url: str) -> str:
@@ -188,19 +184,11 @@ class Fetcher:
 
     # -- politeness ------------------------------------------------------
     def _throttle(self, wire_url: str) -> None:
-        """Wait for this host's next request slot: shared by every process with a host schedule."""
+        """Wait for this host's next request slot."""
         host = urlsplit(wire_url).netloc
         interval = max(self.min_interval, self._host_interval.get(host, 0.0))
-        if interval <= 0:
-            return
-        if self.host_schedule is not None:
+        if interval > 0:
             time.sleep(self.host_schedule.reserve(host, interval))
-            return
-        with self._lock:
-            wait = self._next_slot.get(host, 0.0) - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._next_slot[host] = time.monotonic() + interval
 
     def _robots_for(self, wire_url: str) -> Protego:
         """The host's robots.txt, read once per run with Protego (RFC 9309: ``*`` and ``$`` in paths)."""
@@ -312,8 +300,8 @@ class Fetcher:
                                            f"{wire_url} still answered {status} after retries") from exc
                 reason = "timeout" if isinstance(error, requests.exceptions.Timeout) else "connection_error"
                 # No connection at all (refused, unresolvable, connect timeout): the site is down.
-                failure = SiteUnreachable if isinstance(error, requests.exceptions.ConnectionError) \
-                    else RetryableFailure
+                down = isinstance(error, requests.exceptions.ConnectionError)
+                failure = SiteUnreachable if down else RetryableFailure
                 raise failure("fetch", reason, f"{wire_url}: {error}") from exc
             delay = retry.get_backoff_time()
             if response is not None:

@@ -57,8 +57,8 @@ def _timed(conn, run_id: int, stage: str, counts: dict[str, int]) -> Iterator[No
         if failure is None:
             log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
         else:
-            log.warning("run %s %s: failed after %.2f s (%s so far): %s", run_id, stage, seconds, shown,
-                        failure)
+            # info, not warning: the caller reports the failure itself (the CLI in one line)
+            log.info("run %s %s: failed after %.2f s (%s so far): %s", run_id, stage, seconds, shown, failure)
 
 
 def _run_options(conn, run_id: int) -> dict[str, Any]:
@@ -111,7 +111,8 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
     params = options["params"]
     if params.get("reparse"):
         return rawpages.StoredPages(conn, source)
-    return Fetcher(source, base_url=params.get("base_url"), host_schedule=HostSchedule(db_url))
+    shared = HostSchedule(lambda: db.connect(db_url))
+    return Fetcher(source, base_url=params.get("base_url"), host_schedule=shared)
 
 
 def discover(db_url: str, run_id: int, *,

@@ -19,6 +19,10 @@ would hold the row lock, and every other worker with it, until that commits.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 
@@ -33,17 +37,18 @@ RETURNING greatest(0, extract(epoch FROM h.next_at - make_interval(secs => %(int
 
 
 class HostSchedule:
-    """Request slots per host from the news database (see the module's text)."""
+    """Request slots per host from the news database (see the module's text).
 
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
+    ``connect`` opens a connection to it (the caller owns the database settings).
+    """
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
         self._conn = None
 
     def _connection(self):
         if self._conn is None or self._conn.closed:
-            from news_etl import db
-
-            self._conn = db.connect(self.db_url)
+            self._conn = self._connect()
             self._conn.autocommit = True
         return self._conn
 
@@ -58,3 +63,21 @@ class HostSchedule:
             with contextlib.suppress(psycopg2.Error):
                 self._conn.close()
             self._conn = None
+
+
+class LocalSchedule:
+    """The same slots kept in this process only: for a fetcher without a database (tools, tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next_at: dict[str, float] = {}
+
+    def reserve(self, host: str, interval: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next_at.get(host, 0.0), now)
+            self._next_at[host] = slot + interval
+        return slot - now
+
+    def close(self) -> None:
+        pass
