@@ -57,6 +57,30 @@ def min_articles_per_day() -> int:
     return int(_env("NEWS_ETL_MIN_ARTICLES_PER_DAY") or 1)
 
 
+def run_lease_seconds() -> float:
+    """``NEWS_ETL_RUN_LEASE_SECONDS`` (default 120): a running run whose process has not renewed its
+    lease for this long is taken as dead (kill -9, lost machine) and marked abandoned. The
+    heartbeat renews it four times per lease, so a busy but live process never loses it."""
+    return float(_env("NEWS_ETL_RUN_LEASE_SECONDS") or 120)
+
+
+def db_retry_seconds() -> float:
+    """``NEWS_ETL_DB_RETRY_SECONDS`` (default 60): how long a run keeps trying to reach a database
+    that has gone away (restart, failover) before it gives up with the real error."""
+    return float(_env("NEWS_ETL_DB_RETRY_SECONDS") or 60)
+
+
+# --- database ---------------------------------------------------------------------------------------
+
+# Waits for a lock end with an error instead of holding a run forever (a session that holds a
+# lock for minutes is a fault to report). Longer than any load batch of a concurrent run.
+LOCK_TIMEOUT = "2min"
+# Migrating waits less: it should run alone, and a reader holding a lock must not stall it unseen.
+MIGRATION_LOCK_TIMEOUT = "15s"
+# Reconnecting after an outage: first wait, doubling up to the last.
+DB_RETRY_FIRST_WAIT = 0.5
+DB_RETRY_MAX_WAIT = 8.0
+
 # --- sources ---------------------------------------------------------------------------------------
 
 # Requests per second per host when a source does not say: polite to a news site's servers.
