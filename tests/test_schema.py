@@ -117,7 +117,8 @@ EXPECTED_CONSTRAINTS = {
 EXPECTED_INDEXES = {
     ("sources", "sources_pkey", "UNIQUE btree (source_key)"),
     ("ingest_runs", "ingest_runs_pkey", "UNIQUE btree (run_id)"),
-    ("ingest_runs", "ingest_runs_running_idx", "btree (source_key, lease_until) WHERE (status = 'running'::text)"),
+    ("ingest_runs", "ingest_runs_running_idx",
+     "btree (source_key, lease_until) WHERE (status = 'running'::text)"),
     ("run_urls", "run_urls_pkey", "UNIQUE btree (run_id, url)"),
     ("rejects", "rejects_pkey", "UNIQUE btree (reject_id)"),
     ("rejects", "rejects_run_idx", "btree (run_id)"),

@@ -26,3 +26,7 @@ class RetryableFailure(Exception):
         self.stage = stage
         self.reason = reason
         self.detail = detail
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, SIGINT): the run ends as ``failed``, reason ``interrupted``."""
