@@ -76,7 +76,7 @@ def cmd_seeds_load(args: argparse.Namespace) -> int:
     from news_etl.seeds import load_seed_dir
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         result = load_seed_dir(conn, args.dir)
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())) or "nothing"
     print(f"seed files: {result.files}; {outcomes} (run {result.run_id})")
@@ -90,7 +90,7 @@ def cmd_seeds_export(args: argparse.Namespace) -> int:
     from news_etl.seeds import export_seed_dir
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         written = export_seed_dir(conn, args.dir, since=args.since, source_key=args.source)
     print(f"wrote {len(written)} seed file(s) to {args.dir}")
     return EXIT_OK
@@ -192,7 +192,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from news_etl import db, report
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         data = report.build_report(conn, days=args.days)
     if args.html:
         args.html.write_text(report.render_html(data), encoding="utf-8")

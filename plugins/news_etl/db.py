@@ -200,6 +200,7 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
             cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
             if not cur.fetchone()[0]:
                 _create_migrations_table(conn)
+        _require_owner(conn)
         while True:
             with conn.cursor() as cur:
                 cur.execute("LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE")
@@ -232,6 +233,18 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
         except psycopg2.Error:
             pass  # the connection is gone: the error that ended it is already on its way
     return applied_now
+
+
+def _require_owner(conn) -> None:
+    """Migrating is the schema owner's act: a writer with DML rights on every table is refused."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_get_userbyid(relowner), current_user, pg_has_role(relowner, 'USAGE')"
+                    " FROM pg_class WHERE oid = 'schema_migrations'::regclass")
+        owner, user, is_owner = cur.fetchone()
+    conn.rollback()
+    if not is_owner:
+        raise DatabaseError(f"migrating is the schema owner's act: connect as {owner} (or a member of it), "
+                            f"not {user}")
 
 
 def _create_migrations_table(conn) -> None:
