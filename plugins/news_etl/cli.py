@@ -24,10 +24,22 @@ class UsageError(Exception):
 
 
 def _day(text: str) -> date:
+    # Only the extended ISO form: Python also reads 20260427, which is too easily a typo.
     try:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _mirror(text: str) -> str:
+    from news_etl.canonical import check_mirror_url
+
+    try:
+        return check_mirror_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _count(low: int, high: int):
@@ -207,6 +219,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 # --- argument parsing ------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    from news_etl import settings
+
     parser = argparse.ArgumentParser(
         prog="news-etl",
         description="Discover, fetch, parse, deduplicate and load news articles into PostgreSQL. "
@@ -247,11 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--latest", action="store_true", help="what the source's feed lists now")
     run.add_argument("--from", dest="date_from", type=_day, metavar="D", help="first local day")
     run.add_argument("--to", dest="date_to", type=_day, metavar="D", help="last local day (inclusive)")
-    run.add_argument("--base-url", metavar="URL",
+    run.add_argument("--base-url", metavar="URL", type=_mirror,
                      help="send every request to this mirror (stored URLs stay canonical)")
     run.add_argument("--reparse", action="store_true", help="re-parse stored raw pages, no requests")
     run.add_argument("--dry-run", action="store_true", help="write nothing, report what would change")
-    run.add_argument("--min-articles", type=int, default=0, metavar="N",
+    run.add_argument("--min-articles", type=_count(0, settings.MAX_MIN_ARTICLES_PER_DAY), default=0,
+                     metavar="N",
                      help="fail when fewer than N articles per day were found")
     run.set_defaults(func=cmd_run)
 
@@ -262,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(func=cmd_runs)
 
     rep = commands.add_parser("report", help="ingestion health of the last days")
-    rep.add_argument("--days", type=int, default=7, metavar="N")
+    rep.add_argument("--days", type=_count(1, settings.MAX_REPORT_DAYS), default=7, metavar="N")
     rep.add_argument("--json", action="store_true", help="machine-readable output")
     rep.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML report")
     rep.set_defaults(func=cmd_report)

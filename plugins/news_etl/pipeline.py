@@ -23,6 +23,7 @@ from typing import Any
 import psycopg2
 
 from news_etl import db, ledger, rawpages, settings
+from news_etl.canonical import check_mirror_url
 from news_etl.discover import Problem, discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.fetch import Fetcher
@@ -149,6 +150,8 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
     if not latest and date_from is None:
         raise ValueError("a run needs a date (or latest=True)")
     days = [] if latest else local_days(date_from, date_to)
+    if base_url is not None:
+        base_url = check_mirror_url(base_url)
     with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         db.ensure_schema(conn)
         ensure_source(conn, source.key, source.name, source.base_url)

@@ -81,6 +81,16 @@ MIGRATION_LOCK_TIMEOUT = "15s"
 DB_RETRY_FIRST_WAIT = 0.5
 DB_RETRY_MAX_WAIT = 8.0
 
+# --- input limits ------------------------------------------------------------------------------------
+
+# Anything larger is refused with its reason, before it is read into memory: no real input comes
+# near these, and without a cap one hostile file costs the whole process's memory.
+MAX_SEED_FILE_BYTES = 2 * 1024 * 1024          # one article as a seed file
+MAX_EXTRACT_INPUT_BYTES = 16 * 1024 * 1024     # a saved page for `extract`, after gunzip
+MAX_SOURCES_FILE_BYTES = 1024 * 1024           # sources.yaml
+MAX_REPORT_DAYS = 3660                         # `report --days`: ten years
+MAX_MIN_ARTICLES_PER_DAY = 100_000             # `run --min-articles`
+
 # --- sources ---------------------------------------------------------------------------------------
 
 # Requests per second per host when a source does not say: polite to a news site's servers.
