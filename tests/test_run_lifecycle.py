@@ -9,9 +9,11 @@ run stores exactly the day's articles.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket as _socket
 import subprocess
 import sys
 import time
@@ -188,3 +190,121 @@ def test_a_live_run_is_not_abandoned_while_its_heartbeat_renews_the_lease(db_url
         out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert _last_run(db_url)[1] == "succeeded"
+
+
+class _Proxy:
+    """A TCP proxy on loopback in front of the test PostgreSQL that can be cut and restored:
+    an outage as the run sees it (connections dropped, new ones refused)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+        import threading
+
+        self._socket, self._threading = socket, threading
+        self.target = (host, port)
+        self.port = 0
+        self._sockets: list = []
+        self._listener = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = self._socket.socket()
+        listener.setsockopt(self._socket.SOL_SOCKET, self._socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+                upstream = self._socket.create_connection(self.target)
+            except OSError:
+                return
+            self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):  # shutdown, not only close: the other pipe may be blocked reading it
+                with contextlib.suppress(OSError):
+                    s.shutdown(_socket.SHUT_RDWR)
+                s.close()
+
+    def cut(self) -> None:
+        self._listener.close()
+        for s in self._sockets:
+            try:
+                s.shutdown(self._socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self._sockets.clear()
+
+
+def _through(proxy: _Proxy, db_url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db_url)
+    auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{proxy.port}"))
+
+
+def _tcp_server(db_url: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(db_url)
+    if not parts.hostname:
+        pytest.skip("the outage test needs a TCP PostgreSQL (NEWS_ETL_TEST_DATABASE_URL)")
+    return parts.hostname, parts.port or 5432
+
+
+def test_a_short_database_outage_is_outlasted_and_the_run_is_exact(db_url: str) -> None:
+    proxy = _Proxy(*_tcp_server(db_url))
+    env = {**_env(_through(proxy, db_url)), "NEWS_ETL_DB_RETRY_SECONDS": "30"}
+    with serve() as replica:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
+             replica.base_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for_article_requests(replica, 2, process)
+        proxy.cut()
+        time.sleep(3)
+        proxy.restore()
+        out, err = process.communicate(timeout=120)
+    proxy.cut()
+    assert process.returncode == 0, err
+    assert "trying again" in err  # the outage was met, not missed
+    assert _last_run(db_url)[1:] == ("succeeded", None, {"new": len(EXPECTED)})
+    _assert_every_run_ended_and_balanced(db_url)
+    _assert_exact_articles(db_url)
+
+
+def test_a_long_database_outage_fails_with_the_real_cause_and_the_run_is_ended_later(db_url: str) -> None:
+    proxy = _Proxy(*_tcp_server(db_url))
+    env = {**_env(_through(proxy, db_url)), "NEWS_ETL_DB_RETRY_SECONDS": "2"}
+    with serve() as replica:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
+             replica.base_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for_article_requests(replica, 2, process)
+        proxy.cut()
+        _out, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    last_line = err.strip().splitlines()[-1]
+    # The real cause, whichever the run met last: the connection it lost or the one it could not open.
+    assert last_line.startswith(("news-etl: error: server closed the connection unexpectedly",
+                                 "news-etl: error: cannot connect to the news database: connection to")), err
+    # It could not say so itself: its lease runs out, and the next look ends it.
+    time.sleep(LEASE + 0.5)
+    listed = _news_etl(db_url, "runs")
+    assert "marked 1 run(s) abandoned" in listed.stdout, listed.stdout
+    _assert_every_run_ended_and_balanced(db_url)

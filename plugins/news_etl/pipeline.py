@@ -233,6 +233,8 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
                     ledger.record_outcome(conn, run_id, url, "failed", stage=problem.stage,
                                           reason=problem.reason, detail=problem.detail)
                     counts["failed"] += 1
+                except psycopg2.Error:
+                    raise  # the database, not the page: the stage fails (or is tried again) as a whole
                 except Exception as exc:  # a parser bug must cost one URL, not the run
                     log.exception("run %s: unexpected error on %s", run_id, url)
                     ledger.record_outcome(conn, run_id, url, "failed", stage="parse",
