@@ -21,7 +21,8 @@ EXPECTED_COLUMNS = {
     "ingest_runs": f"run_id bigint!, source_key text, kind text!, window_start date, window_end date,"
                    f" params jsonb!, status text!, discovered integer!, outcome_counts jsonb!,"
                    f" stage_seconds jsonb!, error text, started_at {TS}!, finished_at {TS},"
-                   f" airflow_dag_id text, airflow_run_id text, airflow_logical_date {TS}",
+                   f" airflow_dag_id text, airflow_run_id text, airflow_logical_date {TS},"  # 002_operations
+                   f" heartbeat_at {TS}!, lease_until {TS}!, worker text",  # 003_run_lifecycle
     "host_schedule": f"host text!, next_at {TS}!",
     "run_urls": f"run_id bigint!, url text!, outcome text, article_id bigint, stage text, reason text,"
                 f" detail text, updated_at {TS}!",
@@ -76,7 +77,7 @@ EXPECTED_CONSTRAINTS = {
     ("ingest_runs", "ingest_runs_pkey", "PRIMARY KEY (run_id)"),
     ("ingest_runs", "ingest_runs_source_key_fkey", _SOURCE_FK),
     ("ingest_runs", "ingest_runs_status_check",
-     "CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])))"),
+     "CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'abandoned'::text])))"),
     ("run_urls", "run_urls_pkey", "PRIMARY KEY (run_id, url)"),
     ("run_urls", "run_urls_run_id_fkey", f"{_RUN_FK} ON DELETE CASCADE"),
     ("run_urls", "run_urls_outcome_check",
@@ -120,6 +121,8 @@ EXPECTED_CONSTRAINTS = {
 EXPECTED_INDEXES = {
     ("sources", "sources_pkey", "UNIQUE btree (source_key)"),
     ("ingest_runs", "ingest_runs_pkey", "UNIQUE btree (run_id)"),
+    ("ingest_runs", "ingest_runs_running_idx",
+     "btree (source_key, lease_until) WHERE (status = 'running'::text)"),
     ("run_urls", "run_urls_pkey", "UNIQUE btree (run_id, url)"),
     ("rejects", "rejects_pkey", "UNIQUE btree (reject_id)"),
     ("rejects", "rejects_run_idx", "btree (run_id)"),

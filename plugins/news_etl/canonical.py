@@ -28,6 +28,35 @@ def _bare_host(host: str) -> str:
     return host
 
 
+def check_mirror_url(url: str) -> str:
+    """A ``--base-url`` as given, if it is an http(s) URL with a host and no credentials.
+
+    Credentials are refused rather than stored: the mirror URL is recorded with
+    the run (``ingest_runs.params``) and in every fetched page's final URL.
+    """
+    text = (url or "").strip()
+    if not text:
+        raise ValueError("the mirror URL is empty")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"the mirror URL must be http:// or https:// with a host: {_redacted(text)!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"the mirror URL must not carry credentials (they would be stored with the run): "
+                         f"{_redacted(text)!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ValueError(f"the mirror URL has a bad port: {_redacted(text)!r}") from None
+    return text
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def canonical_url(url: str, source: Source | None = None) -> str:
     """The canonical form of ``url``.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,10 +24,35 @@ class UsageError(Exception):
 
 
 def _day(text: str) -> date:
+    # Only the extended ISO form: Python also reads 20260427, which is too easily a typo.
     try:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _mirror(text: str) -> str:
+    from news_etl.canonical import check_mirror_url
+
+    try:
+        return check_mirror_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({low} to {high})")
+        return value
+    return parse
 
 
 def _database_url() -> str:
@@ -83,7 +109,7 @@ def cmd_seeds_load(args: argparse.Namespace) -> int:
     from news_etl.seeds import load_seed_dir
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         result = load_seed_dir(conn, args.dir)
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())) or "nothing"
     print(f"seed files: {result.files}; {outcomes} (run {result.run_id})")
@@ -97,7 +123,7 @@ def cmd_seeds_export(args: argparse.Namespace) -> int:
     from news_etl.seeds import export_seed_dir
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         written = export_seed_dir(conn, args.dir, since=args.since, source_key=args.source)
     print(f"wrote {len(written)} seed file(s) to {args.dir}")
     return EXIT_OK
@@ -169,11 +195,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from news_etl import db, ledger
+
+    with db.connection(_database_url()) as conn:
+        db.ensure_schema(conn)
+        abandoned = ledger.abandon_stale_runs(conn)
+        conn.commit()
+        runs = ledger.recent_runs(conn, args.limit)
+    if abandoned:
+        print(f"marked {len(abandoned)} run(s) abandoned (their process stopped): "
+              f"{', '.join(map(str, abandoned))}")
+    for r in runs:
+        window = f"{r['window_start'] or ''}..{r['window_end'] or ''}" if r["window_start"] else "-"
+        ended = f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "-"
+        line = (f"{r['run_id']:>6}  {r['status']:<9}  {r['source_key'] or '-':<14} {r['kind']:<8}"
+                f" {window:<22}"
+                f" started {r['started_at']:%Y-%m-%d %H:%M:%S}  ended {ended}"
+                f"  urls {r['discovered']} (pending {r['pending']})")
+        if r["status"] == "running":
+            line += f"  heartbeat {r['heartbeat_at']:%H:%M:%S} by {r['worker'] or '?'}"
+        if r["error"]:
+            line += f"  error: {r['error'].splitlines()[0][:200]}"
+        print(line)
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from news_etl import db, report
 
     with db.connection(_database_url()) as conn:
-        db.migrate(conn)
+        db.ensure_schema(conn)
         data = report.build_report(conn, days=args.days)
     if args.html:
         args.html.write_text(report.render_html(data), encoding="utf-8")
@@ -188,6 +240,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 # --- argument parsing ------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    from news_etl import settings
+
     parser = argparse.ArgumentParser(
         prog="news-etl",
         description="Discover, fetch, parse, deduplicate and load news articles into PostgreSQL. "
@@ -235,17 +289,24 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--latest", action="store_true", help="what the source's feed lists now")
     run.add_argument("--from", dest="date_from", type=_day, metavar="D", help="first local day")
     run.add_argument("--to", dest="date_to", type=_day, metavar="D", help="last local day (inclusive)")
-    run.add_argument("--base-url", metavar="URL",
+    run.add_argument("--base-url", metavar="URL", type=_mirror,
                      help="send every request to this mirror (stored URLs stay canonical)")
     run.add_argument("--reparse", action="store_true", help="re-parse stored raw pages, no requests")
     run.add_argument("--dry-run", action="store_true", help="write nothing, report what would change")
-    run.add_argument("--min-articles", type=int, default=None, metavar="N",
+    run.add_argument("--min-articles", type=_count(0, settings.MAX_MIN_ARTICLES_PER_DAY), default=None,
+                     metavar="N",
                      help="fail when fewer than N articles per day were found "
                           "(default: the source's min_articles_per_day in the sources file)")
     run.set_defaults(func=cmd_run)
 
+    runs = commands.add_parser("runs", help="recent runs and their state; marks runs whose process "
+                               "died as abandoned")
+    runs.add_argument("--limit", type=_count(1, 10_000), default=20, metavar="N",
+                      help="how many (default 20)")
+    runs.set_defaults(func=cmd_runs)
+
     rep = commands.add_parser("report", help="ingestion health of the last days")
-    rep.add_argument("--days", type=int, default=7, metavar="N")
+    rep.add_argument("--days", type=_count(1, settings.MAX_REPORT_DAYS), default=7, metavar="N")
     rep.add_argument("--json", action="store_true", help="machine-readable output")
     rep.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML report")
     rep.set_defaults(func=cmd_report)
@@ -253,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
+    import psycopg2
+
     from news_etl.access import AccessError
     from news_etl.db import DatabaseError
     from news_etl.errors import Rejected, RetryableFailure
@@ -260,13 +323,25 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from news_etl.sources import SourceConfigError
 
     errors: list[type[BaseException]] = [AccessError, DatabaseError, SourceConfigError, SeedFormatError,
-                                         Rejected, RetryableFailure, OSError, ValueError]
+                                         Rejected, RetryableFailure, OSError, ValueError, psycopg2.Error]
     try:
-        from news_etl.pipeline import CheckFailed
-        errors.append(CheckFailed)
+        from news_etl.pipeline import CheckFailed, RunEnded
+        errors.extend((CheckFailed, RunEnded))
     except ImportError:
         pass
     return tuple(errors)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (docker stop, timeout, a scheduler) and SIGINT stop the command as an exception,
+    so that a run records that it was interrupted instead of staying 'running'."""
+    from news_etl.errors import Interrupted
+
+    def interrupt(signum: int, _frame) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,14 +349,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _stop_on_signals()
     try:
         return args.func(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"news-etl: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("news-etl: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"news-etl: interrupted ({exc or 'SIGINT'})", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:
         if args.verbose or not isinstance(exc, _known_errors()):

@@ -33,8 +33,6 @@ import psycopg2.extensions
 
 from news_etl import settings
 
-# Any fixed number works: it only has to be the same in every process.
-_MIGRATION_LOCK = 727_001
 # The first file of the development chain squashed into 001_baseline: no database
 # outside development ever held it, so such a database is reset, not upgraded.
 _SQUASHED_CHAIN_START = ("001", "core")
@@ -89,20 +87,39 @@ def stop_embedded(data_dir: Path | None = None, timeout: float = 30.0) -> bool:
     return True
 
 
-def connect(url: str | None = None) -> psycopg2.extensions.connection:
-    """Open a connection to the news database (UTC session time zone)."""
-    try:
-        conn = psycopg2.connect(url or database_url(), options="-c TimeZone=UTC")
-    except psycopg2.OperationalError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise DatabaseError(f"cannot connect to the news database: {first_line}") from exc
-    return conn
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(url: str | None = None, *, retry_seconds: float = 0.0,
+            lock_timeout: str = settings.LOCK_TIMEOUT) -> psycopg2.extensions.connection:
+    """Open a connection to the news database (UTC session time zone, bounded lock waits).
+
+    ``options`` given in the URL (or ``PGOPTIONS``) are kept and win over these
+    defaults. With ``retry_seconds`` a database that cannot be reached is tried
+    again with backoff for that long (a restart, a failover) before the error is raised.
+    """
+    url = url or database_url()
+    given = psycopg2.extensions.parse_dsn(url).get("options") or os.environ.get("PGOPTIONS", "")
+    options = f"-c TimeZone=UTC -c lock_timeout={lock_timeout} {given}".strip()
+    deadline = time.monotonic() + retry_seconds
+    wait = settings.DB_RETRY_FIRST_WAIT
+    while True:
+        try:
+            return psycopg2.connect(url, options=options)
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() + wait > deadline:
+                raise DatabaseError(f"cannot connect to the news database: {_first_line(exc)}") from exc
+        time.sleep(wait)
+        wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
 
 
 @contextmanager
-def connection(url: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+def connection(url: str | None = None, *, retry_seconds: float = 0.0
+               ) -> Iterator[psycopg2.extensions.connection]:
     """A connection that is closed on exit (commit is left to the caller)."""
-    conn = connect(url)
+    conn = connect(url, retry_seconds=retry_seconds)
     try:
         yield conn
     finally:
@@ -144,12 +161,13 @@ def _applied(cur) -> dict[str, str]:
     return dict(cur.fetchall())
 
 
-def pending_migrations(conn) -> list[Migration]:
+def pending_migrations(conn, *, keep_transaction: bool = False) -> list[Migration]:
     """Migrations not yet applied; raises if the database is ahead of this code."""
     known = known_migrations()
     with conn.cursor() as cur:
         applied = _applied(cur)
-    conn.rollback()
+    if not keep_transaction:
+        conn.rollback()
     if applied.get(_SQUASHED_CHAIN_START[0]) == _SQUASHED_CHAIN_START[1]:
         raise DatabaseError(
             "the database was made by the old development migrations (it records 001_core), which "
@@ -170,23 +188,27 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
 
     ``until`` stops after that version (tests of a later migration on data stored before it).
 
-    Safe to run from several processes at once: an advisory lock serialises them.
+    Migrating is the schema owner's act. Concurrent migrators are serialised by a
+    lock on ``schema_migrations`` taken in each migration's transaction: only a role
+    allowed to change that table can take it (never ``news_reader``, which could take
+    any advisory lock), and the wait is bounded by ``MIGRATION_LOCK_TIMEOUT``.
     """
     applied_now = []
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
     try:
-        conn.commit()
         with conn.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-        conn.commit()
-        for migration in pending_migrations(conn):
-            if until is not None and migration.version > until:
+            cur.execute(f"SET lock_timeout = '{settings.MIGRATION_LOCK_TIMEOUT}'")
+            cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                _create_migrations_table(conn)
+        _require_owner(conn)
+        while True:
+            with conn.cursor() as cur:
+                cur.execute("LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE")
+            pending = pending_migrations(conn, keep_transaction=True)
+            if not pending or (until is not None and pending[0].version > until):
+                conn.rollback()
                 break
+            migration = pending[0]
             try:
                 with conn.cursor() as cur:
                     cur.execute(migration.sql)
@@ -196,22 +218,82 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
                     )
                 conn.commit()
             except psycopg2.Error as exc:
-                conn.rollback()
-                raise DatabaseError(
-                    f"migration {migration.path.name} failed: {str(exc).strip().splitlines()[0]}"
-                ) from exc
+                raise DatabaseError(f"migration {migration.path.name} failed: {_first_line(exc)}") from exc
             applied_now.append(f"{migration.version}_{migration.name}")
+    except psycopg2.Error as exc:
+        raise DatabaseError(f"cannot migrate (it needs the schema owner's role): {_first_line(exc)}"
+                            ) from exc
     finally:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
-        conn.commit()
+        # The real error above is what the user sees: nothing is run in the aborted transaction.
+        try:
+            conn.rollback()
+            with conn.cursor() as cur:
+                cur.execute("RESET lock_timeout")
+            conn.commit()
+        except psycopg2.Error:
+            pass  # the connection is gone: the error that ended it is already on its way
     return applied_now
 
 
-def connect_migrated(url: str | None = None) -> psycopg2.extensions.connection:
-    """A connection to a database whose schema is up to date (migrating first)."""
-    conn = connect(url)
+def _require_owner(conn) -> None:
+    """Migrating is the schema owner's act: a writer with DML rights on every table is refused."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_get_userbyid(relowner), current_user, pg_has_role(relowner, 'USAGE')"
+                    " FROM pg_class WHERE oid = 'schema_migrations'::regclass")
+        owner, user, is_owner = cur.fetchone()
+    conn.rollback()
+    if not is_owner:
+        raise DatabaseError(f"migrating is the schema owner's act: connect as {owner} (or a member of it), "
+                            f"not {user}")
+
+
+def _create_migrations_table(conn) -> None:
+    """The bookkeeping table, created once; a concurrent migrator may create it first."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+        conn.commit()
+    except psycopg2.errors.UniqueViolation:  # two CREATE IF NOT EXISTS at once: the other won
+        conn.rollback()
+
+
+def ensure_schema(conn) -> None:
+    """Make sure the schema is the one this code expects, reading only (no lock, no CREATE).
+
+    A database that is behind is migrated when this role owns the schema (the
+    embedded and development databases); a writer role is told to have the owner
+    run ``news-etl db migrate``.
+    """
+    try:
+        pending = pending_migrations(conn)
+    except psycopg2.Error as exc:
+        conn.rollback()
+        raise DatabaseError(f"cannot read the schema version: {_first_line(exc)}") from exc
+    if not pending:
+        return
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL"
+            " THEN has_schema_privilege('public', 'CREATE')"
+            " ELSE pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'schema_migrations'::regclass),"
+            " 'USAGE') END")
+        may_migrate = cur.fetchone()[0]
+    conn.rollback()
+    if not may_migrate:
+        missing = ", ".join(f"{m.version}_{m.name}" for m in pending)
+        raise DatabaseError(f"the database schema is behind this code (missing {missing}): "
+                            "have its owner run `news-etl db migrate`")
     migrate(conn)
+
+
+def connect_migrated(url: str | None = None) -> psycopg2.extensions.connection:
+    """A connection to a database whose schema is up to date (migrating first if allowed)."""
+    conn = connect(url)
+    ensure_schema(conn)
     return conn
 
 

@@ -34,3 +34,7 @@ class SiteUnreachable(RetryableFailure):
     Not one page's problem: the whole run fails and is retried later, whichever
     stage met it, rather than recording every URL as failed and calling the run done.
     """
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, SIGINT): the run ends as ``failed``, reason ``interrupted``."""

@@ -191,11 +191,68 @@ def finish_run(conn, run_id: int, *, stage_seconds: dict[str, float] | None = No
                       outcome_counts=counts, stage_seconds=timings)
 
 
-def fail_run(conn, run_id: int, error: str) -> None:
-    """Mark the run failed with ``error`` (counts as far as they go are kept)."""
+def fail_run(conn, run_id: int, error: str, *, reason: str = "run_failed") -> None:
+    """Mark the run failed with ``error`` and close its books (no commit).
+
+    What was done stays as recorded; a URL still without an outcome gets
+    ``failed`` with ``reason`` (e.g. ``interrupted``), and the run's staged articles,
+    which no load will read now, are removed.
+    """
+    _end_run(conn, run_id, "failed", error, reason)
+
+
+def _end_run(conn, run_id: int, status: str, error: str, reason: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE run_urls SET outcome = 'failed', stage = 'run', reason = %s, detail = %s,"
+            " updated_at = now() WHERE run_id = %s AND outcome IS NULL", (reason, error[:500], run_id))
+        cur.execute("DELETE FROM staged_articles WHERE run_id = %s", (run_id,))
     discovered, counts, _missing = outcome_counts(conn, run_id)
     with conn.cursor() as cur:
         cur.execute(
-            "UPDATE ingest_runs SET status = 'failed', error = %s, finished_at = now(),"
+            "UPDATE ingest_runs SET status = %s, error = %s, finished_at = now(),"
             " discovered = %s, outcome_counts = %s WHERE run_id = %s",
-            (error, discovered, Json(counts), run_id))
+            (status, error, discovered, Json(counts), run_id))
+
+
+def renew_lease(conn, run_id: int, seconds: float, worker: str | None = None) -> bool:
+    """Keep the run's lease ``seconds`` more; False when the run is no longer running (no commit)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE ingest_runs SET heartbeat_at = now(), lease_until = now() + make_interval(secs => %s),"
+            " worker = coalesce(%s, worker) WHERE run_id = %s AND status = 'running'",
+            (seconds, worker, run_id))
+        return cur.rowcount == 1
+
+
+def abandon_stale_runs(conn, source_key: str | None = None) -> list[int]:
+    """Mark ``abandoned`` every running run (of ``source_key``) whose lease has expired; no commit.
+
+    Its process is gone (killed, or its machine lost): its URLs without an outcome
+    become ``failed`` (reason ``abandoned``) and its staged articles are removed.
+    SKIP LOCKED: a run another session is ending right now is left to it.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT run_id, heartbeat_at FROM ingest_runs WHERE status = 'running' AND lease_until < now()"
+            " AND (%s::text IS NULL OR source_key = %s) ORDER BY run_id FOR UPDATE SKIP LOCKED",
+            (source_key, source_key))
+        stale = cur.fetchall()
+    for run_id, heartbeat_at in stale:
+        _end_run(conn, run_id, "abandoned",
+                 f"abandoned: its process stopped (last heartbeat {heartbeat_at:%Y-%m-%d %H:%M:%S} UTC)",
+                 "abandoned")
+    return [run_id for run_id, _ in stale]
+
+
+def recent_runs(conn, limit: int = 20) -> list[dict[str, Any]]:
+    """The last ``limit`` runs, newest first, with their state and counts."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT r.run_id, r.source_key, r.kind, r.status, r.window_start, r.window_end, r.started_at,"
+            " r.finished_at, r.heartbeat_at, r.lease_until, r.worker, r.error,"
+            " (SELECT count(*) FROM run_urls u WHERE u.run_id = r.run_id) AS discovered,"
+            " (SELECT count(*) FROM run_urls u WHERE u.run_id = r.run_id AND u.outcome IS NULL) AS pending"
+            " FROM ingest_runs r ORDER BY r.run_id DESC LIMIT %s", (limit,))
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

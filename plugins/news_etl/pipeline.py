@@ -10,6 +10,9 @@ options (window, mirror, reparse, dry run) are kept in ``ingest_runs.params``.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +20,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
+import psycopg2
+
 from news_etl import db, ledger, rawpages, settings
+from news_etl.canonical import check_mirror_url
 from news_etl.discover import Problem, discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.fetch import Fetcher
@@ -25,7 +31,6 @@ from news_etl.load import (
     clear_staged,
     ensure_source,
     load_articles,
-    load_batches,
     stage_articles,
     staged_batches,
 )
@@ -40,25 +45,98 @@ class CheckFailed(RuntimeError):
     """A finished run that must not pass silently (ledger identity, article floor)."""
 
 
+class RunEnded(RuntimeError):
+    """The run is no longer running (it failed, or was marked abandoned): this process must stop."""
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _idle_lease_seconds(kind: str) -> float:
+    """How long a run may go without a heartbeat between stages.
+
+    One process runs a CLI run's stages back to back; an Airflow run's next task
+    may wait for a pool slot, and Airflow itself fails a run after RUN_TIMEOUT.
+    """
+    if kind == "airflow":
+        return max(settings.RUN_TIMEOUT.total_seconds(), settings.run_lease_seconds())
+    return settings.run_lease_seconds()
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the run's lease while a stage works, on a connection of its own.
+
+    ``lost`` turns True when the run was ended by someone else (marked abandoned
+    while this process was stalled): the stage then stops instead of writing on.
+    """
+
+    def __init__(self, db_url: str, run_id: int) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.db_url, self.run_id = db_url, run_id
+        self.lease = settings.run_lease_seconds()
+        self.lost = False
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.lease / 4):
+            try:
+                with db.connection(self.db_url) as conn:
+                    self.lost = not ledger.renew_lease(conn, self.run_id, self.lease, _worker())
+                    conn.commit()
+            except Exception as exc:  # a database outage: the stage itself will meet it
+                log.warning("run %s: heartbeat failed: %s", self.run_id, exc)
+
+    def check(self) -> None:
+        if self.lost:
+            raise RunEnded(f"run {self.run_id} was ended by another process (its lease had expired)")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+@contextmanager
+def _working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], _Heartbeat]]:
+    """A stage's hold on its run: (connection, run row, heartbeat).
+
+    Refuses a run that has ended; renews the lease while the stage works and,
+    when it is done, for as long as the run may wait for its next stage.
+    """
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
+        options = _run_options(conn, run_id)
+        if options["status"] != "running":
+            raise RunEnded(f"run {run_id} is {options['status']}, not running")
+        ledger.renew_lease(conn, run_id, settings.run_lease_seconds(), _worker())
+        conn.commit()
+        heartbeat = _Heartbeat(db_url, run_id)
+        heartbeat.start()
+        try:
+            yield conn, options, heartbeat
+        finally:
+            heartbeat.stop()
+        if not conn.closed:
+            ledger.renew_lease(conn, run_id, _idle_lease_seconds(options["kind"]))
+            conn.commit()
+
+
 @contextmanager
 def _timed(conn, run_id: int, stage: str, counts: dict[str, int]) -> Iterator[None]:
     """Time ``stage`` into the run's ledger, and log one line with its counts and time."""
     started = time.perf_counter()
-    failure = None
     try:
         yield
     except BaseException as exc:
-        failure = exc
-        raise
-    finally:
         seconds = time.perf_counter() - started
-        ledger.add_stage_seconds(conn, run_id, stage, seconds)
         shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
-        if failure is None:
-            log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
-        else:
-            # info, not warning: the caller reports the failure itself (the CLI in one line)
-            log.info("run %s %s: failed after %.2f s (%s so far): %s", run_id, stage, seconds, shown, failure)
+        # info, not warning: the caller reports the failure itself (the CLI in one line)
+        log.info("run %s %s: failed after %.2f s (%s so far): %s", run_id, stage, seconds, shown, exc)
+        raise
+    # Timing only on success: after an error the transaction is aborted, and its work is lost anyway.
+    seconds = time.perf_counter() - started
+    ledger.add_stage_seconds(conn, run_id, stage, seconds)
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
+    log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
 
 
 def _run_options(conn, run_id: int) -> dict[str, Any]:
@@ -87,9 +165,14 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
     if not latest and date_from is None:
         raise ValueError("a run needs a date (or latest=True)")
     days = [] if latest else local_days(date_from, date_to)
-    with db.connection(db_url) as conn:
-        db.migrate(conn)
+    if base_url is not None:
+        base_url = check_mirror_url(base_url)
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
+        db.ensure_schema(conn)
         ensure_source(conn, source.key, source.name, source.base_url)
+        # Runs of this source whose process died are ended first, so none stays 'running'.
+        for stale in ledger.abandon_stale_runs(conn, source.key):
+            log.warning("run %s of %s: marked abandoned (its lease expired)", stale, source.key)
         run_id = ledger.start_run(
             conn, source_key=source.key, kind=kind,
             window_start=days[0] if days else None, window_end=days[-1] if days else None,
@@ -98,6 +181,7 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
         if airflow:
             ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
                                    logical_date=airflow.get("logical_date"))
+        ledger.renew_lease(conn, run_id, _idle_lease_seconds(kind), _worker())
         conn.commit()
     return run_id
 
@@ -118,8 +202,7 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
 def discover(db_url: str, run_id: int, *,
              batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
     """Find the run's article URLs, record them in the ledger; return them in batches."""
-    with db.connection(db_url) as conn:
-        options = _run_options(conn, run_id)
+    with _working(db_url, run_id) as (conn, options, _heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
         urls: list[str] = []
@@ -160,14 +243,14 @@ def discover(db_url: str, run_id: int, *,
 def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]:
     """Fetch (or read back) and parse one batch; stage the articles for ``load``."""
     counts: Counter[str] = Counter()
-    with db.connection(db_url) as conn:
-        options = _run_options(conn, run_id)
+    with _working(db_url, run_id) as (conn, options, heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
         articles = []
         with (_timed(conn, run_id, "fetch_parse", counts),
               _page_source(conn, db_url, source, options) as pages):
             for url in urls:
+                heartbeat.check()
                 try:
                     page = pages.fetch(url, kind="article")
                     if not params.get("reparse") and not params.get("dry_run"):
@@ -185,6 +268,8 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
                     ledger.record_outcome(conn, run_id, url, "failed", stage=problem.stage,
                                           reason=problem.reason, detail=problem.detail)
                     counts["failed"] += 1
+                except psycopg2.Error:
+                    raise  # the database, not the page: the stage fails (or is tried again) as a whole
                 except Exception as exc:  # a parser bug must cost one URL, not the run
                     log.exception("run %s: unexpected error on %s", run_id, url)
                     ledger.record_outcome(conn, run_id, url, "failed", stage="parse",
@@ -198,20 +283,29 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
 def load(db_url: str, run_id: int) -> dict[str, int]:
     """Deduplicate and merge the run's staged articles; a dry run reports and writes nothing."""
     counts: Counter[str] = Counter()
-    with db.connection(db_url) as conn:
-        options = _run_options(conn, run_id)
+    with _working(db_url, run_id) as (conn, options, heartbeat):
         dry_run = bool(options["params"].get("dry_run"))
         batches = staged_batches(conn, run_id, settings.LOAD_BATCH_SIZE)  # one batch in memory at a time
         with _timed(conn, run_id, "load", counts):
-            if dry_run:
-                loaded = (_would_load(conn, run_id, batch) for batch in batches)
-            else:
-                loaded = load_batches(conn, batches, run_id=run_id)
-            for outcomes in loaded:
+            for batch in batches:
+                heartbeat.check()
+                outcomes = (_would_load(conn, run_id, batch) if dry_run
+                            else _load_batch(conn, run_id, batch))
                 counts.update(outcome for _url, outcome, _id in outcomes)
         clear_staged(conn, run_id)
         conn.commit()
     return dict(counts)
+
+
+def _load_batch(conn, run_id: int, batch) -> list[tuple[str, str, int | None]]:
+    """Load one batch and unstage it in the same transaction: a load that is retried or
+    interrupted later never loads a batch twice (its outcomes stay 'new', not 'unchanged')."""
+    outcomes = load_articles(conn, batch, run_id=run_id, commit=False)
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM staged_articles WHERE run_id = %s AND url = ANY(%s)",
+                    (run_id, [url for url, _outcome, _id in outcomes]))
+    conn.commit()
+    return outcomes
 
 
 def _would_load(conn, run_id: int, batch) -> list[tuple[str, str, int | None]]:
@@ -236,9 +330,11 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
     below it is a check failure that names what was missing: no URL found on the
     listings, or the reasons the pages were rejected (``parse: no_body``...).
     """
-    with db.connection(db_url) as conn:
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         started = time.perf_counter()
         options = _run_options(conn, run_id)
+        if options["status"] != "running":
+            raise RunEnded(f"run {run_id} is {options['status']}, not running")
         if min_articles is None:
             min_articles = get_source(options["source_key"]).min_articles_per_day
         summary = ledger.finish_run(conn, run_id)
@@ -289,24 +385,66 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run)
     try:
-        batches = discover(db_url, run_id)
+        batches = _outlasting_outages(discover, db_url, run_id)
         if progress:
             progress.start(sum(map(len, batches)))
         for batch in batches:
-            fetch_and_parse(db_url, run_id, batch)
+            _outlasting_outages(fetch_and_parse, db_url, run_id, batch)
             if progress:
                 progress.advance(len(batch))
-        load(db_url, run_id)
+        _outlasting_outages(load, db_url, run_id)
         return check(db_url, run_id, min_articles=min_articles)
-    except CheckFailed:
+    except (CheckFailed, RunEnded):
         raise
-    except Exception as exc:
-        with db.connection(db_url) as conn:
-            ledger.fail_run(conn, run_id, f"{type(exc).__name__}: {exc}")
-            conn.commit()
+    except BaseException as exc:  # an interruption too: the run must not stay 'running'
+        _end_failed(db_url, run_id, exc)
         raise
     finally:
         refresh_reporting(db_url)
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """A database error that says the server went away, not that the statement was wrong."""
+    if isinstance(exc, db.DatabaseError) and isinstance(exc.__cause__, psycopg2.OperationalError):
+        return True  # could not reconnect
+    if not isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return False
+    code = getattr(exc, "pgcode", None)
+    return code is None or code.startswith(("08", "57P"))  # connection exception, shutdown
+
+
+def _outlasting_outages(stage, db_url: str, run_id: int, *args):
+    """Run a stage; when the database goes away under it, run it again once the database is
+    back, for at most ``db_retry_seconds``. Every stage is safe to repeat (as an Airflow retry)."""
+    deadline = time.monotonic() + settings.db_retry_seconds()
+    wait = settings.DB_RETRY_FIRST_WAIT
+    while True:
+        try:
+            return stage(db_url, run_id, *args)
+        except Exception as exc:
+            if not _lost_connection(exc) or time.monotonic() + wait > deadline:
+                raise
+            log.warning("run %s: database connection lost in %s (%s); trying again",
+                        run_id, stage.__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+        time.sleep(wait)
+        wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
+
+
+def _end_failed(db_url: str, run_id: int, exc: BaseException) -> None:
+    """Record why the run ended; if the database stays away, the run's lease expires and
+    the next run of the source (or ``news-etl runs``) marks it abandoned instead."""
+    if isinstance(exc, KeyboardInterrupt):
+        reason, message = "interrupted", f"interrupted ({exc or 'SIGINT'})"
+    else:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        reason, message = "run_failed", f"{type(exc).__name__}: {first}"
+    try:
+        with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
+            ledger.fail_run(conn, run_id, message, reason=reason)
+            conn.commit()
+    except Exception as cleanup:
+        log.error("run %s could not be marked failed (%s); it will be marked abandoned when its lease "
+                  "expires", run_id, cleanup)
 
 
 def refresh_reporting(db_url: str) -> None:

@@ -13,7 +13,9 @@ else the offset the page states — so that a date-only value keeps its day.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -21,15 +23,21 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from news_etl import settings
 from news_etl.page import decode_body
 from news_etl.sources import source_for_url
 
 
 def read_html(path_or_dash: str | Path) -> str:
     """Text of an .html / .html.gz file, or of stdin for "-"."""
-    data = sys.stdin.buffer.read() if str(path_or_dash) == "-" else Path(path_or_dash).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    limit = settings.MAX_EXTRACT_INPUT_BYTES
+    stdin = str(path_or_dash) == "-"
+    with contextlib.nullcontext(sys.stdin.buffer) if stdin else Path(path_or_dash).open("rb") as source:
+        data = source.read(limit + 1)
+        if data[:2] == b"\x1f\x8b":  # read back through gzip, so a bomb stops at the limit too
+            data = gzip.GzipFile(fileobj=io.BytesIO(data + source.read(limit))).read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path_or_dash}: larger than {limit} bytes (uncompressed): not a saved page")
     # The project's one decoder (the fetcher's). A saved file has no Content-Type header, so
     # UTF-8 stands in for one: a strict UTF-8 decode that succeeds is reliable, and it spares
     # the character detection (pure Python, often slower than the extraction) on pages that

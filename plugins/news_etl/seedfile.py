@@ -15,6 +15,7 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from news_etl import settings
 from news_etl.record import Article
 
 _TITLE = "# "
@@ -98,7 +99,10 @@ def parse_seed(text: str, name: str = "<seed>") -> Article:
 def read_seed_file(path: Path | str) -> Article:
     """Read one seed file (UTF-8); errors name the file and the line."""
     path = Path(path)
-    data = path.read_bytes()
+    with path.open("rb") as file:
+        data = file.read(settings.MAX_SEED_FILE_BYTES + 1)
+    if len(data) > settings.MAX_SEED_FILE_BYTES:
+        raise SeedFormatError(str(path), 1, f"larger than {settings.MAX_SEED_FILE_BYTES} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -55,7 +55,7 @@ def load_seed_dir(conn, directory: Path) -> SeedLoadResult:
     for path in paths:
         try:
             article = with_identity(read_seed_file(path))
-        except SeedFormatError as exc:
+        except (SeedFormatError, ValueError) as exc:  # ValueError: a URL that is not absolute
             ledger.record_discovered(conn, run_id, [str(path)])
             ledger.record_outcome(conn, run_id, str(path), "rejected", stage="seeds",
                                   reason="bad_seed_file", detail=str(exc))

@@ -77,6 +77,40 @@ def notify_smtp_conn_id() -> str:
     return _env("NEWS_ETL_NOTIFY_SMTP_CONN_ID") or "smtp_default"
 
 
+def run_lease_seconds() -> float:
+    """``NEWS_ETL_RUN_LEASE_SECONDS`` (default 120): a running run whose process has not renewed its
+    lease for this long is taken as dead (kill -9, lost machine) and marked abandoned. The
+    heartbeat renews it four times per lease, so a busy but live process never loses it."""
+    return float(_env("NEWS_ETL_RUN_LEASE_SECONDS") or 120)
+
+
+def db_retry_seconds() -> float:
+    """``NEWS_ETL_DB_RETRY_SECONDS`` (default 60): how long a run keeps trying to reach a database
+    that has gone away (restart, failover) before it gives up with the real error."""
+    return float(_env("NEWS_ETL_DB_RETRY_SECONDS") or 60)
+
+
+# --- database ---------------------------------------------------------------------------------------
+
+# Waits for a lock end with an error instead of holding a run forever (a session that holds a
+# lock for minutes is a fault to report). Longer than any load batch of a concurrent run.
+LOCK_TIMEOUT = "2min"
+# Migrating waits less: it should run alone, and a reader holding a lock must not stall it unseen.
+MIGRATION_LOCK_TIMEOUT = "15s"
+# Reconnecting after an outage: first wait, doubling up to the last.
+DB_RETRY_FIRST_WAIT = 0.5
+DB_RETRY_MAX_WAIT = 8.0
+
+# --- input limits ------------------------------------------------------------------------------------
+
+# Anything larger is refused with its reason, before it is read into memory: no real input comes
+# near these, and without a cap one hostile file costs the whole process's memory.
+MAX_SEED_FILE_BYTES = 2 * 1024 * 1024          # one article as a seed file
+MAX_EXTRACT_INPUT_BYTES = 16 * 1024 * 1024     # a saved page for `extract`, after gunzip
+MAX_SOURCES_FILE_BYTES = 1024 * 1024           # sources.yaml
+MAX_REPORT_DAYS = 3660                         # `report --days`: ten years
+MAX_MIN_ARTICLES_PER_DAY = 100_000             # `run --min-articles`
+
 # --- sources ---------------------------------------------------------------------------------------
 
 # Requests per second per host when a source does not say: polite to a news site's servers.

@@ -188,12 +188,28 @@ class SourceConfig:
     problems: tuple[str, ...]
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: a few lines of nested aliases expand to gigabytes (an alias bomb),
+    and a sources file has no need of them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a sources file",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def read_sources(path: Path | str | None = None) -> SourceConfig:
     """Read and validate a sources file. A broken entry is reported and skipped; the rest load."""
     path = Path(path or settings.sources_file())
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        with path.open("rb") as file:
+            raw = file.read(settings.MAX_SOURCES_FILE_BYTES + 1)
+        if len(raw) > settings.MAX_SOURCES_FILE_BYTES:
+            raise SourceConfigError(f"sources file {path} is larger than "
+                                    f"{settings.MAX_SOURCES_FILE_BYTES} bytes")
+        data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader) or {}  # noqa: S506 - a SafeLoader
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SourceConfigError(f"cannot read sources file {path}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise SourceConfigError(f"{path}: expected a top-level 'sources:' list")
