@@ -39,7 +39,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("load", {"load.", "ledger"}),
     ("report", {"report"}),
     # Entry points: they drive the stages above and own the database connection.
-    ("entry", {"db", "pipeline", "cli", "__main__", "seeds", "saved_pages", "schedule", "access"}),
+    ("entry", {"db", "pipeline", "runs", "cli", "__main__", "seeds", "saved_pages", "schedule", "access"}),
 ]
 
 # Over the line limit without a reason, each waiting on the issue that reshapes it. Listed so the

@@ -325,7 +325,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [AccessError, DatabaseError, SourceConfigError, SeedFormatError,
                                          Rejected, RetryableFailure, OSError, ValueError, psycopg2.Error]
     try:
-        from news_etl.pipeline import CheckFailed, RunEnded
+        from news_etl.pipeline import CheckFailed
+        from news_etl.runs import RunEnded
         errors.extend((CheckFailed, RunEnded))
     except ImportError:
         pass

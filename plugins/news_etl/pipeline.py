@@ -10,9 +10,6 @@ options (window, mirror, reparse, dry run) are kept in ``ingest_runs.params``.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +33,15 @@ from news_etl.load import (
 )
 from news_etl.parse import parse_article
 from news_etl.politeness import HostSchedule
+from news_etl.runs import (
+    RunEnded,
+    end_failed,
+    idle_lease_seconds,
+    outlasting_outages,
+    run_options,
+    worker_id,
+    working,
+)
 from news_etl.sources import Source, get_source
 
 log = logging.getLogger(__name__)
@@ -43,81 +49,6 @@ log = logging.getLogger(__name__)
 
 class CheckFailed(RuntimeError):
     """A finished run that must not pass silently (ledger identity, article floor)."""
-
-
-class RunEnded(RuntimeError):
-    """The run is no longer running (it failed, or was marked abandoned): this process must stop."""
-
-
-def _worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _idle_lease_seconds(kind: str) -> float:
-    """How long a run may go without a heartbeat between stages.
-
-    One process runs a CLI run's stages back to back; an Airflow run's next task
-    may wait for a pool slot, and Airflow itself fails a run after RUN_TIMEOUT.
-    """
-    if kind == "airflow":
-        return max(settings.RUN_TIMEOUT.total_seconds(), settings.run_lease_seconds())
-    return settings.run_lease_seconds()
-
-
-class _Heartbeat(threading.Thread):
-    """Renews the run's lease while a stage works, on a connection of its own.
-
-    ``lost`` turns True when the run was ended by someone else (marked abandoned
-    while this process was stalled): the stage then stops instead of writing on.
-    """
-
-    def __init__(self, db_url: str, run_id: int) -> None:
-        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
-        self.db_url, self.run_id = db_url, run_id
-        self.lease = settings.run_lease_seconds()
-        self.lost = False
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.wait(self.lease / 4):
-            try:
-                with db.connection(self.db_url) as conn:
-                    self.lost = not ledger.renew_lease(conn, self.run_id, self.lease, _worker())
-                    conn.commit()
-            except Exception as exc:  # a database outage: the stage itself will meet it
-                log.warning("run %s: heartbeat failed: %s", self.run_id, exc)
-
-    def check(self) -> None:
-        if self.lost:
-            raise RunEnded(f"run {self.run_id} was ended by another process (its lease had expired)")
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=5)
-
-
-@contextmanager
-def _working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], _Heartbeat]]:
-    """A stage's hold on its run: (connection, run row, heartbeat).
-
-    Refuses a run that has ended; renews the lease while the stage works and,
-    when it is done, for as long as the run may wait for its next stage.
-    """
-    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
-        options = _run_options(conn, run_id)
-        if options["status"] != "running":
-            raise RunEnded(f"run {run_id} is {options['status']}, not running")
-        ledger.renew_lease(conn, run_id, settings.run_lease_seconds(), _worker())
-        conn.commit()
-        heartbeat = _Heartbeat(db_url, run_id)
-        heartbeat.start()
-        try:
-            yield conn, options, heartbeat
-        finally:
-            heartbeat.stop()
-        if not conn.closed:
-            ledger.renew_lease(conn, run_id, _idle_lease_seconds(options["kind"]))
-            conn.commit()
 
 
 @contextmanager
@@ -137,13 +68,6 @@ def _timed(conn, run_id: int, stage: str, counts: dict[str, int]) -> Iterator[No
     ledger.add_stage_seconds(conn, run_id, stage, seconds)
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
     log.info("run %s %s: %s in %.2f s", run_id, stage, shown, seconds)
-
-
-def _run_options(conn, run_id: int) -> dict[str, Any]:
-    run = ledger.get_run(conn, run_id)
-    if run is None:
-        raise ValueError(f"no ingest run {run_id}")
-    return run
 
 
 def local_days(date_from: date, date_to: date | None) -> list[date]:
@@ -181,7 +105,7 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
         if airflow:
             ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
                                    logical_date=airflow.get("logical_date"))
-        ledger.renew_lease(conn, run_id, _idle_lease_seconds(kind), _worker())
+        ledger.renew_lease(conn, run_id, idle_lease_seconds(kind), worker_id())
         conn.commit()
     return run_id
 
@@ -202,7 +126,7 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
 def discover(db_url: str, run_id: int, *,
              batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
     """Find the run's article URLs, record them in the ledger; return them in batches."""
-    with _working(db_url, run_id) as (conn, options, _heartbeat):
+    with working(db_url, run_id) as (conn, options, _heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
         urls: list[str] = []
@@ -243,7 +167,7 @@ def discover(db_url: str, run_id: int, *,
 def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]:
     """Fetch (or read back) and parse one batch; stage the articles for ``load``."""
     counts: Counter[str] = Counter()
-    with _working(db_url, run_id) as (conn, options, heartbeat):
+    with working(db_url, run_id) as (conn, options, heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
         articles = []
@@ -283,7 +207,7 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
 def load(db_url: str, run_id: int) -> dict[str, int]:
     """Deduplicate and merge the run's staged articles; a dry run reports and writes nothing."""
     counts: Counter[str] = Counter()
-    with _working(db_url, run_id) as (conn, options, heartbeat):
+    with working(db_url, run_id) as (conn, options, heartbeat):
         dry_run = bool(options["params"].get("dry_run"))
         batches = staged_batches(conn, run_id, settings.LOAD_BATCH_SIZE)  # one batch in memory at a time
         with _timed(conn, run_id, "load", counts):
@@ -332,7 +256,7 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
     """
     with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         started = time.perf_counter()
-        options = _run_options(conn, run_id)
+        options = run_options(conn, run_id)
         if options["status"] != "running":
             raise RunEnded(f"run {run_id} is {options['status']}, not running")
         if min_articles is None:
@@ -385,66 +309,22 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run)
     try:
-        batches = _outlasting_outages(discover, db_url, run_id)
+        batches = outlasting_outages(discover, db_url, run_id)
         if progress:
             progress.start(sum(map(len, batches)))
         for batch in batches:
-            _outlasting_outages(fetch_and_parse, db_url, run_id, batch)
+            outlasting_outages(fetch_and_parse, db_url, run_id, batch)
             if progress:
                 progress.advance(len(batch))
-        _outlasting_outages(load, db_url, run_id)
+        outlasting_outages(load, db_url, run_id)
         return check(db_url, run_id, min_articles=min_articles)
     except (CheckFailed, RunEnded):
         raise
     except BaseException as exc:  # an interruption too: the run must not stay 'running'
-        _end_failed(db_url, run_id, exc)
+        end_failed(db_url, run_id, exc)
         raise
     finally:
         refresh_reporting(db_url)
-
-
-def _lost_connection(exc: BaseException) -> bool:
-    """A database error that says the server went away, not that the statement was wrong."""
-    if isinstance(exc, db.DatabaseError) and isinstance(exc.__cause__, psycopg2.OperationalError):
-        return True  # could not reconnect
-    if not isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-        return False
-    code = getattr(exc, "pgcode", None)
-    return code is None or code.startswith(("08", "57P"))  # connection exception, shutdown
-
-
-def _outlasting_outages(stage, db_url: str, run_id: int, *args):
-    """Run a stage; when the database goes away under it, run it again once the database is
-    back, for at most ``db_retry_seconds``. Every stage is safe to repeat (as an Airflow retry)."""
-    deadline = time.monotonic() + settings.db_retry_seconds()
-    wait = settings.DB_RETRY_FIRST_WAIT
-    while True:
-        try:
-            return stage(db_url, run_id, *args)
-        except Exception as exc:
-            if not _lost_connection(exc) or time.monotonic() + wait > deadline:
-                raise
-            log.warning("run %s: database connection lost in %s (%s); trying again",
-                        run_id, stage.__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
-        time.sleep(wait)
-        wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
-
-
-def _end_failed(db_url: str, run_id: int, exc: BaseException) -> None:
-    """Record why the run ended; if the database stays away, the run's lease expires and
-    the next run of the source (or ``news-etl runs``) marks it abandoned instead."""
-    if isinstance(exc, KeyboardInterrupt):
-        reason, message = "interrupted", f"interrupted ({exc or 'SIGINT'})"
-    else:
-        first = (str(exc).strip().splitlines() or [""])[0]
-        reason, message = "run_failed", f"{type(exc).__name__}: {first}"
-    try:
-        with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
-            ledger.fail_run(conn, run_id, message, reason=reason)
-            conn.commit()
-    except Exception as cleanup:
-        log.error("run %s could not be marked failed (%s); it will be marked abandoned when its lease "
-                  "expires", run_id, cleanup)
 
 
 def refresh_reporting(db_url: str) -> None:

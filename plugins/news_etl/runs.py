@@ -1,0 +1,152 @@
+"""A run's hold on its row: the lease a working process renews, and how a run always ends.
+
+A run that is ``running`` has a process renewing its lease (``ingest_runs.lease_until``);
+a run whose lease expired is marked ``abandoned`` by the next run of its source or by
+``news-etl runs``. A stage that loses the database is run again once it is back, for
+at most ``db_retry_seconds``; whatever ends a run records why, so none stays
+``running`` (tests/test_run_lifecycle.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2
+
+from news_etl import db, ledger, settings
+
+log = logging.getLogger(__name__)
+
+
+def run_options(conn, run_id: int) -> dict[str, Any]:
+    """The run's row (status, kind, window, params); ValueError when there is none."""
+    run = ledger.get_run(conn, run_id)
+    if run is None:
+        raise ValueError(f"no ingest run {run_id}")
+    return run
+
+
+class RunEnded(RuntimeError):
+    """The run is no longer running (it failed, or was marked abandoned): this process must stop."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def idle_lease_seconds(kind: str) -> float:
+    """How long a run may go without a heartbeat between stages.
+
+    One process runs a CLI run's stages back to back; an Airflow run's next task
+    may wait for a pool slot, and Airflow itself fails a run after RUN_TIMEOUT.
+    """
+    if kind == "airflow":
+        return max(settings.RUN_TIMEOUT.total_seconds(), settings.run_lease_seconds())
+    return settings.run_lease_seconds()
+
+
+class Heartbeat(threading.Thread):
+    """Renews the run's lease while a stage works, on a connection of its own.
+
+    ``lost`` turns True when the run was ended by someone else (marked abandoned
+    while this process was stalled): the stage then stops instead of writing on.
+    """
+
+    def __init__(self, db_url: str, run_id: int) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.db_url, self.run_id = db_url, run_id
+        self.lease = settings.run_lease_seconds()
+        self.lost = False
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.lease / 4):
+            try:
+                with db.connection(self.db_url) as conn:
+                    self.lost = not ledger.renew_lease(conn, self.run_id, self.lease, worker_id())
+                    conn.commit()
+            except Exception as exc:  # a database outage: the stage itself will meet it
+                log.warning("run %s: heartbeat failed: %s", self.run_id, exc)
+
+    def check(self) -> None:
+        if self.lost:
+            raise RunEnded(f"run {self.run_id} was ended by another process (its lease had expired)")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+@contextmanager
+def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Heartbeat]]:
+    """A stage's hold on its run: (connection, run row, heartbeat).
+
+    Refuses a run that has ended; renews the lease while the stage works and,
+    when it is done, for as long as the run may wait for its next stage.
+    """
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
+        options = run_options(conn, run_id)
+        if options["status"] != "running":
+            raise RunEnded(f"run {run_id} is {options['status']}, not running")
+        ledger.renew_lease(conn, run_id, settings.run_lease_seconds(), worker_id())
+        conn.commit()
+        heartbeat = Heartbeat(db_url, run_id)
+        heartbeat.start()
+        try:
+            yield conn, options, heartbeat
+        finally:
+            heartbeat.stop()
+        if not conn.closed:
+            ledger.renew_lease(conn, run_id, idle_lease_seconds(options["kind"]))
+            conn.commit()
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """A database error that says the server went away, not that the statement was wrong."""
+    if isinstance(exc, db.DatabaseError) and isinstance(exc.__cause__, psycopg2.OperationalError):
+        return True  # could not reconnect
+    if not isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return False
+    code = getattr(exc, "pgcode", None)
+    return code is None or code.startswith(("08", "57P"))  # connection exception, shutdown
+
+
+def outlasting_outages(stage, db_url: str, run_id: int, *args):
+    """Run a stage; when the database goes away under it, run it again once the database is
+    back, for at most ``db_retry_seconds``. Every stage is safe to repeat (as an Airflow retry)."""
+    deadline = time.monotonic() + settings.db_retry_seconds()
+    wait = settings.DB_RETRY_FIRST_WAIT
+    while True:
+        try:
+            return stage(db_url, run_id, *args)
+        except Exception as exc:
+            if not lost_connection(exc) or time.monotonic() + wait > deadline:
+                raise
+            log.warning("run %s: database connection lost in %s (%s); trying again",
+                        run_id, stage.__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+        time.sleep(wait)
+        wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
+
+
+def end_failed(db_url: str, run_id: int, exc: BaseException) -> None:
+    """Record why the run ended; if the database stays away, the run's lease expires and
+    the next run of the source (or ``news-etl runs``) marks it abandoned instead."""
+    if isinstance(exc, KeyboardInterrupt):
+        reason, message = "interrupted", f"interrupted ({exc or 'SIGINT'})"
+    else:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        reason, message = "run_failed", f"{type(exc).__name__}: {first}"
+    try:
+        with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
+            ledger.fail_run(conn, run_id, message, reason=reason)
+            conn.commit()
+    except Exception as cleanup:
+        log.error("run %s could not be marked failed (%s); it will be marked abandoned when its lease "
+                  "expires", run_id, cleanup)
