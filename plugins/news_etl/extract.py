@@ -9,7 +9,7 @@ When trafilatura's text covers only part of a container whose siblings repeat
 its markup (articles split into chunks around ads), the sibling chunks are
 added. Boilerplate lines and embeds are the project's one lexicon
 (``news_etl.boilerplate``). Title, date and author are chosen by
-``news_etl.page_metadata``.
+``news_etl.page_metadata`` and ``news_etl.page_dates``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from trafilatura.utils import load_html
 from news_etl.boilerplate import EMBED_SELECTORS, is_boilerplate, is_edge_furniture
 from news_etl.dates import PageDate
 from news_etl.metadata import PageMetadata, read_metadata
-from news_etl.page_metadata import TEXT_DATE, page_author, page_date, page_title
+from news_etl.page_dates import TEXT_DATE, page_date
+from news_etl.page_metadata import page_author, page_title
 
 
 @dataclass
