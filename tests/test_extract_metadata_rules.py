@@ -55,6 +55,15 @@ def test_the_publication_is_the_author_only_when_nobody_else_is_credited():
     assert _extract(head, "<h1>Gemeinderat vertagt</h1>" + person).author == "Erika Mustermann"
 
 
+def test_a_configured_source_does_not_credit_itself_as_the_author():
+    head = ('<meta property="og:site_name" content="Zeitung Example">'
+            '<meta name="author" content="Zeitung Example">')
+    page = _page(head, "<h1>Gemeinderat vertagt</h1>")
+    got = extract_generic(page, url="https://zeitung.example.de/a/1", tz="UTC", language=None,
+                          credit_publication=False)
+    assert got.author is None and got.methods["author"] == "none"
+
+
 def test_a_naive_time_takes_the_offset_the_page_states_elsewhere():
     head = ('<meta property="article:published_time" content="2024-05-03 18:11:01">'
             '<meta property="article:modified_time" content="2024-05-04T09:00:00+02:00">')

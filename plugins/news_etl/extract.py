@@ -239,14 +239,17 @@ def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
 # ---------------------------------------------------------------- public API
 
 def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: str | None,
-                    fetched_at: datetime | None = None, zone_is_known: bool = False) -> GenericExtraction:
+                    fetched_at: datetime | None = None, zone_is_known: bool = False,
+                    credit_publication: bool = True) -> GenericExtraction:
     """Title, publication time, author and body of an article page.
 
     ``tz``/``language`` are the source's: they place dates shown without an
     offset and read month names. ``zone_is_known``: ``tz`` is a configured
     source's zone (not a stand-in), so it wins over a declared offset that
     disagrees with it (``news_etl.dates.read_page_date``). ``fetched_at``
-    anchors relative dates.
+    anchors relative dates. ``credit_publication``: the publication may be the author
+    when the page credits nobody else; a configured source's record names its source
+    already, so its parser turns this off.
     """
     tree = load_html(html)
     if tree is None:
@@ -258,6 +261,8 @@ def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: st
     published, date_method = page_date(tree, metadata, url=url, tz=tz, language=language, now=fetched_at,
                                    zone_is_known=zone_is_known)
     author, author_method = page_author(tree, metadata, url)
+    if author_method == "publication" and not credit_publication:
+        author, author_method = None, "none"
     body, body_method = _body(tree, url, metadata, title)
     methods = {"title": title_method, "published_at": date_method, "author": author_method,
                "body": body_method if body else "none"}
