@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from copy import deepcopy
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -63,6 +63,27 @@ def _date_candidates(tree: HtmlElement, metadata: PageMetadata) -> Iterator[tupl
         text = _clean(node.text_content())
         if 6 <= len(text) <= 80 and re.search(r"\d", text):
             yield BYLINE_PREFIX.sub("", text), "markup"
+        # After the shown text, which keeps the page's wall clock when it is a full date.
+        if instant := _epoch_attribute(node):
+            yield instant, "markup-epoch"
+
+
+# Unix time in seconds or milliseconds, 2001-09-09 (1e9 s) to 2286: a machine-readable instant.
+_EPOCH = re.compile(r"^(\d{10})(\d{3})?$")
+_EPOCH_NAME = re.compile(r"^data-.*(?:time|date|epoch)", re.I)
+
+
+def _epoch_attribute(node: HtmlElement) -> str | None:
+    """The instant a ``data-*time*`` attribute of a date element holds as Unix time, in ISO-8601 UTC.
+
+    Pages print a short form ("Jul 10", "3h") and keep the instant in such an attribute
+    (``data-time="1594448702"``, ``data-utime``, ``data-timestamp``): the markup counterpart
+    of ``<time datetime>``.
+    """
+    for name, value in node.attrib.items():
+        if _EPOCH_NAME.match(name) and (match := _EPOCH.match(value.strip())):
+            return datetime.fromtimestamp(int(match.group(1)), UTC).isoformat()
+    return None
 
 
 def page_date(tree: HtmlElement, metadata: PageMetadata, *, url: str | None, tz: str, language: str | None,
