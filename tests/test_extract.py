@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import sys
 from datetime import UTC, datetime
 
@@ -190,3 +191,34 @@ def test_sibling_chunks_stop_at_the_next_story_of_an_endless_page():
             f"<article><h1>Schwimmbad eröffnet</h1>{chunk(bad, 0)}{chunk(bad, 3)}</article></body></html>")
     body = extract_generic(page, url="https://news.example/radweg", tz="UTC", language="de").body
     assert "Sechstens hat der Gemeinderat" in body and "Schwimmbad" not in body
+
+
+def test_words_the_page_typed_decomposed_keep_their_spelling():
+    # "ä" typed as "a" + COMBINING DIAERESIS; trafilatura composes it, the page's spelling is kept.
+    decomposed = "Geba\u0308ude"
+    paragraphs = [f"{p} {decomposed}." for p in PARAGRAPHS]
+    body = extract_generic(_page(paragraphs=paragraphs), url="https://news.example.kz/a/5/", tz="UTC",
+                           language="ru").body
+    assert body.count(decomposed) == len(PARAGRAPHS) and "Gebäude" not in body
+
+
+def test_a_teaser_made_a_link_is_not_the_article_however_long():
+    teaser = ("Соседняя новость: " + PARAGRAPHS[1]) * 2
+    page = _page(extra_paragraphs=f'<a href="/news/9/"><p>{teaser}</p></a>')
+    body = extract_generic(page, url="https://news.example.kz/a/6/", tz="UTC", language="ru").body
+    assert PARAGRAPHS[-1] in body and "Соседняя новость" not in body
+
+
+def test_a_page_whose_article_only_its_script_data_carries():
+    # A JavaScript app's shell: the article's markup is a JSON string in the hydration data.
+    markup = "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + '<div class="caption"><p>Фото: акимат</p></div>'
+    data = json.dumps({"props": {"article": {"title": "Метро", "contentHtml": markup}}})
+    page = (f"<html><head><title>Метро</title></head><body><div id='app'><h1>Метро</h1></div>"
+            f"<script>window.__DATA__ = {data};</script></body></html>")
+    got = extract_generic(page, url="https://news.example.kz/a/7/", tz="UTC", language="ru")
+    assert got.body == "\n".join(PARAGRAPHS) and got.methods["body"] == "script-html"
+    # A page with its own visible article keeps it: scripts also carry other stories.
+    other = json.dumps({"next": {"contentHtml": "".join(f"<p>{p} Другая.</p>" for p in PARAGRAPHS * 3)}})
+    page = _page(extra_paragraphs=f"<script>window.__DATA__ = {other};</script>")
+    assert "Другая" not in extract_generic(page, url="https://news.example.kz/a/8/", tz="UTC",
+                                           language="ru").body

@@ -55,6 +55,15 @@ def test_the_publication_is_the_author_only_when_nobody_else_is_credited():
     assert _extract(head, "<h1>Gemeinderat vertagt</h1>" + person).author == "Erika Mustermann"
 
 
+def test_a_configured_source_does_not_credit_itself_as_the_author():
+    head = ('<meta property="og:site_name" content="Zeitung Example">'
+            '<meta name="author" content="Zeitung Example">')
+    page = _page(head, "<h1>Gemeinderat vertagt</h1>")
+    got = extract_generic(page, url="https://zeitung.example.de/a/1", tz="UTC", language=None,
+                          credit_publication=False)
+    assert got.author is None and got.methods["author"] == "none"
+
+
 def test_a_naive_time_takes_the_offset_the_page_states_elsewhere():
     head = ('<meta property="article:published_time" content="2024-05-03 18:11:01">'
             '<meta property="article:modified_time" content="2024-05-04T09:00:00+02:00">')
@@ -133,3 +142,20 @@ def test_the_dateline_under_the_headline_beats_a_date_in_the_page_header():
             f'</div>{BODY}</body></html>')
     got = extract_generic(page, url="https://news.example/1", tz="UTC", language=None)
     assert got.published.at.date().isoformat() == "2020-01-13"
+
+
+def test_a_short_shown_date_gives_way_to_the_unix_time_its_element_keeps():
+    header = ('<h1>Gemeinderat vertagt Entscheidung</h1>'
+              '<small class="time"><span class="timestamp" data-time="1594448702">Jul 10</span></small>')
+    got = _extract("", header)
+    assert got.published.at.isoformat() == "2020-07-11T06:25:02+00:00"
+    assert got.methods["published_at"] == "markup-epoch"
+    # Milliseconds too; a number of another size is not a Unix time.
+    header = header.replace('data-time="1594448702"', 'data-timestamp="1594448702000"')
+    assert _extract("", header).published.at.isoformat() == "2020-07-11T06:25:02+00:00"
+    header = header.replace('data-timestamp="1594448702000"', 'data-time="20200710"')
+    assert _extract("", header).methods["published_at"] != "markup-epoch"
+    # A full date shown beside the attribute keeps the page's wall clock.
+    header = ('<h1>Gemeinderat vertagt Entscheidung</h1><li class="date-full" data-utc-time="1778679869">'
+              'Veröffentlicht am 13. Mai 2026 um 15:44</li>')
+    assert _extract("", header).published.at.isoformat() == "2026-05-13T15:44:00+00:00"

@@ -34,7 +34,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("discover", {"discover."}),
     ("fetch", {"fetch", "rawpages", "politeness"}),
     # The site parser hands its fields to normalize, which builds the Article: one stage.
-    ("parse", {"metadata", "page_metadata", "extract", "normalize", "parse"}),
+    ("parse", {"metadata", "page_dates", "page_metadata", "extract", "normalize", "parse"}),
     ("deduplicate", {"dedup"}),
     ("load", {"load.", "ledger"}),
     ("report", {"report"}),
@@ -44,7 +44,7 @@ STAGES: list[tuple[str, set[str]]] = [
 
 # Over the line limit without a reason, each waiting on the issue that reshapes it. Listed so the
 # rest of the rule holds meanwhile; test_pending_long_modules_are_still_pending keeps it honest.
-PENDING_LONG = {"news_etl.page_metadata": "issue 20 splits the generic title, author and date rules"}
+PENDING_LONG: dict[str, str] = {}
 
 
 def _module_name(path: Path) -> str:

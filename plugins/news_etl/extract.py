@@ -9,27 +9,32 @@ When trafilatura's text covers only part of a container whose siblings repeat
 its markup (articles split into chunks around ads), the sibling chunks are
 added. Boilerplate lines and embeds are the project's one lexicon
 (``news_etl.boilerplate``). Title, date and author are chosen by
-``news_etl.page_metadata``.
+``news_etl.page_metadata`` and ``news_etl.page_dates``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
+import lxml.html
 import trafilatura
 from cssselect import GenericTranslator
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from news_etl.boilerplate import EMBED_SELECTORS, is_boilerplate, is_edge_furniture
 from news_etl.dates import PageDate
 from news_etl.metadata import PageMetadata, read_metadata
-from news_etl.page_metadata import TEXT_DATE, page_author, page_date, page_title
+from news_etl.page_dates import TEXT_DATE, page_date
+from news_etl.page_metadata import page_author, page_title
 
 
 @dataclass
@@ -71,6 +76,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 _SHORT_TEXT = 1500  # characters
+_EMPTY_TEXT = 200  # characters: a visible extraction this short found no article
 
 
 _SPACES = re.compile(r"[^\S\xa0]+")  # whitespace runs, except the no-break space the source chose
@@ -193,19 +199,74 @@ def _restore_nbsp(blocks: Blocks, paragraphs: list[str]) -> list[str]:
     return [typed.get(p, p) for p in paragraphs] if typed else paragraphs
 
 
+# A word with the combining marks that may follow its letters ("a" + U+0308 for "ä").
+_TYPED_WORD = re.compile(r"(?:\w|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])+")
+
+
+def _restore_decomposed(blocks: Blocks, paragraphs: list[str]) -> list[str]:
+    """Put back the words the page typed decomposed ("a" + U+0308), which trafilatura composes (NFC).
+
+    The same text in either form reads the same, but a word split by a combining mark is
+    not the same token to a search index or a comparison with the page: the page's own
+    spelling is kept, as for no-break spaces. The normalized record is NFC all the same.
+    """
+    spellings: dict[str, Counter] = {}
+    for _, text in blocks:
+        if unicodedata.is_normalized("NFC", text):
+            continue
+        for word in _TYPED_WORD.findall(text):
+            if not unicodedata.is_normalized("NFC", word):
+                spellings.setdefault(unicodedata.normalize("NFC", word), Counter())[word] += 1
+    if not spellings:
+        return paragraphs
+    typed = {composed: forms.most_common(1)[0][0] for composed, forms in spellings.items()}
+    return [_TYPED_WORD.sub(lambda m: typed.get(m.group(0), m.group(0)), p) for p in paragraphs]
+
+
 def _drop_link_lists(blocks: Blocks, paragraphs: list[str]) -> list[str]:
-    """Drop short paragraphs that are, wherever they occur on the page, just a link.
+    """Drop paragraphs that are, wherever they occur on the page, just a link.
 
     Teasers for other articles ("- 15 Amazing Images of Stars") survive
-    extraction as text; in the DOM they are blocks whose text is all anchor text.
+    extraction as text; in the DOM they are short blocks whose text is all anchor
+    text, or blocks of any length inside an anchor (a whole teaser made a link).
     """
+    keys = {_key(p) for p in paragraphs}
     short = {_key(p) for p in paragraphs if len(p) < 200}
-    if not short:
-        return paragraphs
     linky: dict[str, bool] = {}
-    for node, key in _find(blocks, short, ("p", "li", "h2", "h3", "h4", "dd", "dt")):
-        linky[key] = linky.get(key, True) and _link_density(node) >= 0.9
+    for node, key in _find(blocks, keys, ("p", "li", "h2", "h3", "h4", "dd", "dt")):
+        in_link = any(a.tag == "a" for a in islice(node.iterancestors(), 6))
+        link = in_link or (key in short and _link_density(node) >= 0.9)
+        linky[key] = linky.get(key, True) and link
     return [p for p in paragraphs if not linky.get(_key(p), False)]
+
+
+# A JSON string in a script that holds HTML paragraphs: "...": "<p>…</p>…" (escaped or not).
+_JSON_HTML = re.compile(r'"((?:[^"\\]|\\.)*?(?:<p[\s>]|\\u003c[pP]\b)(?:[^"\\]|\\.)*)"')
+
+
+def _embedded_paragraphs(tree: HtmlElement) -> list[str]:
+    """Paragraphs of the longest article HTML carried as a JSON string inside a script.
+
+    Pages built by JavaScript apps send the article's markup in their hydration data and
+    render it in the browser: without a browser, that string is the only copy of the text.
+    """
+    best: list[str] = []
+    for script in tree.iter("script"):
+        code = script.text or ""
+        if len(code) < 500 or "ld+json" in (script.get("type") or ""):
+            continue
+        for match in _JSON_HTML.finditer(code):
+            try:
+                markup = json.loads(f'"{match.group(1)}"')
+                fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
+            except (ValueError, etree.ParserError):
+                continue
+            found = [t for p in fragment.iter("p") if (t := _clean(p.text_content()))
+                     and not any(a.tag == "figure" or "caption" in (a.get("class") or "")
+                                 for a in p.iterancestors())]
+            if len(" ".join(found)) > len(" ".join(best)):
+                best = found
+    return best
 
 
 def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
@@ -225,11 +286,16 @@ def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
     if declared_paras and len(_clean(declared)) > 2 * len(" ".join(paragraphs)) + 200:
         # trafilatura found little while the page declares its full text.
         paragraphs, method = declared_paras, "json-ld"
+    if len(" ".join(paragraphs)) < _EMPTY_TEXT and (embedded := _embedded_paragraphs(tree)) and \
+            len(" ".join(embedded)) > 2 * len(" ".join(paragraphs)) + 200:
+        # The visible page is a shell that scripts fill in (hydration data of a JavaScript app).
+        # Only then: scripts of a page with a visible article also carry other stories' text.
+        paragraphs, method = embedded, "script-html"
     if method == "trafilatura":
         before, after = _sibling_chunks(tree, blocks, paragraphs)
         if before or after:
             paragraphs, method = before + paragraphs + after, "trafilatura+siblings"
-    paragraphs = _restore_nbsp(blocks, _drop_link_lists(blocks, paragraphs))
+    paragraphs = _restore_decomposed(blocks, _restore_nbsp(blocks, _drop_link_lists(blocks, paragraphs)))
     paragraphs = _tidy(paragraphs, title=title,
                        description=metadata.meta.get("og:description") or metadata.meta.get("description"))
     return ("\n".join(paragraphs) or None), method
@@ -238,14 +304,17 @@ def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
 # ---------------------------------------------------------------- public API
 
 def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: str | None,
-                    fetched_at: datetime | None = None, zone_is_known: bool = False) -> GenericExtraction:
+                    fetched_at: datetime | None = None, zone_is_known: bool = False,
+                    credit_publication: bool = True) -> GenericExtraction:
     """Title, publication time, author and body of an article page.
 
     ``tz``/``language`` are the source's: they place dates shown without an
     offset and read month names. ``zone_is_known``: ``tz`` is a configured
     source's zone (not a stand-in), so it wins over a declared offset that
     disagrees with it (``news_etl.dates.read_page_date``). ``fetched_at``
-    anchors relative dates.
+    anchors relative dates. ``credit_publication``: the publication may be the author
+    when the page credits nobody else; a configured source's record names its source
+    already, so its parser turns this off.
     """
     tree = load_html(html)
     if tree is None:
@@ -257,6 +326,8 @@ def extract_generic(html: str | bytes, *, url: str | None, tz: str, language: st
     published, date_method = page_date(tree, metadata, url=url, tz=tz, language=language, now=fetched_at,
                                    zone_is_known=zone_is_known)
     author, author_method = page_author(tree, metadata, url)
+    if author_method == "publication" and not credit_publication:
+        author, author_method = None, "none"
     body, body_method = _body(tree, url, metadata, title)
     methods = {"title": title_method, "published_at": date_method, "author": author_method,
                "body": body_method if body else "none"}

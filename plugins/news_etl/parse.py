@@ -238,7 +238,7 @@ def _from_generic(html: str, url: str, source: Source, fetched_at: datetime) -> 
 
     try:
         result = extract_generic(html, url=url, tz=source.timezone, language=source.language,
-                                 fetched_at=fetched_at, zone_is_known=True)
+                                 fetched_at=fetched_at, zone_is_known=True, credit_publication=False)
     except Exception:  # noqa: BLE001 - a fallback that fails leaves the field missing, reported below
         return {}
     found: dict[str, Any] = {}
