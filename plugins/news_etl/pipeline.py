@@ -338,6 +338,13 @@ def refresh_reporting(db_url: str) -> None:
 
     try:
         with db.connection(db_url) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT coalesce(bool_and(pg_has_role(matviewowner, 'USAGE')), true)"
+                            " FROM pg_matviews WHERE schemaname = 'reporting'")
+                (may_refresh,) = cur.fetchone()
+            if not may_refresh:  # a least-privilege writer: the reporting DAG or the owner refreshes
+                log.info("reporting views not refreshed: this role does not own them")
+                return
             report.refresh_views(conn)
     except Exception as exc:  # the run's own result stands whatever happens here
         log.warning("reporting views not refreshed: %s", (str(exc).strip().splitlines() or [repr(exc)])[0])
