@@ -33,7 +33,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from news_etl import __version__
+from news_etl import __version__, settings
 from news_etl.canonical import canonical_url
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page, decode_body, parse_content_type
@@ -42,14 +42,12 @@ from news_etl.rawpages import latest_page
 from news_etl.sources import Source
 
 DEFAULT_USER_AGENT = f"news-etl/{__version__} (news archive ingestion; obeys robots.txt)"
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 KINDS = ("article", "listing", "feed")
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml",
                         "application/xml", "text/xml"})
 RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 _CHUNK = 64 * 1024
-_ROBOTS_MAX_BYTES = 512 * 1024
 # A failed body read is worth another attempt; a body that cannot be decompressed is not.
 _BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                 requests.exceptions.Timeout)
@@ -96,16 +94,16 @@ class Fetcher:
         base_url: str | None = None,
         user_agent: str | None = None,
         rate_limit_per_second: float | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 20.0,
-        total_timeout: float = 60.0,
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        max_retries: int = 3,
-        backoff_factor: float = 0.5,
-        backoff_max: float = 30.0,
-        backoff_jitter: float = 0.5,
-        retry_after_max: int = 60,
-        max_redirects: int = 5,
+        connect_timeout: float = settings.FETCH_CONNECT_TIMEOUT,
+        read_timeout: float = settings.FETCH_READ_TIMEOUT,
+        total_timeout: float = settings.FETCH_TOTAL_TIMEOUT,
+        max_bytes: int = settings.FETCH_MAX_BYTES,
+        max_retries: int = settings.FETCH_MAX_RETRIES,
+        backoff_factor: float = settings.FETCH_BACKOFF_FACTOR,
+        backoff_max: float = settings.FETCH_BACKOFF_MAX,
+        backoff_jitter: float = settings.FETCH_BACKOFF_JITTER,
+        retry_after_max: int = settings.FETCH_RETRY_AFTER_MAX,
+        max_redirects: int = settings.FETCH_MAX_REDIRECTS,
         obey_robots: bool = True,
         conn=None,
         host_schedule: HostSchedule | LocalSchedule | None = None,
@@ -199,7 +197,7 @@ class Fetcher:
             return parser
         try:
             attempt = self._send(key + "/robots.txt", {}, time.monotonic() + self.total_timeout,
-                                 max_bytes=_ROBOTS_MAX_BYTES)
+                                 max_bytes=settings.ROBOTS_MAX_BYTES)
         except RetryableFailure as exc:
             # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
             raise SiteUnreachable("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc

@@ -116,6 +116,28 @@ MAX_MIN_ARTICLES_PER_DAY = 100_000             # `run --min-articles`
 # Requests per second per host when a source does not say: polite to a news site's servers.
 DEFAULT_RATE_LIMIT_PER_SECOND = 1.0
 
+# --- fetching (fetch.py) ---------------------------------------------------------------------------
+
+# Seconds to open a connection, and between two reads of a response: a live server answers in
+# well under these; a dead one must not hold a fetch slot.
+FETCH_CONNECT_TIMEOUT = 5.0
+FETCH_READ_TIMEOUT = 20.0
+# Seconds for a whole fetch (connect, every read, redirects, retries and their waits): a server
+# trickling bytes cannot hold a run longer than this per URL.
+FETCH_TOTAL_TIMEOUT = 60.0
+# Largest body read (after decompression): news pages are well under a megabyte; this stops
+# gzip bombs and endless responses.
+FETCH_MAX_BYTES = 5 * 1024 * 1024
+ROBOTS_MAX_BYTES = 512 * 1024
+# Retries of a failed request (5xx, 429, 408, connection errors) with exponential backoff
+# (factor, ceiling and jitter in seconds); a Retry-After longer than RETRY_AFTER_MAX gives up.
+FETCH_MAX_RETRIES = 3
+FETCH_BACKOFF_FACTOR = 0.5
+FETCH_BACKOFF_MAX = 30.0
+FETCH_BACKOFF_JITTER = 0.5
+FETCH_RETRY_AFTER_MAX = 60
+FETCH_MAX_REDIRECTS = 5
+
 # --- pipeline --------------------------------------------------------------------------------------
 
 # Article URLs per fetch_and_parse task: small enough that a retry repeats little work, large
