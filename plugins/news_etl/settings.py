@@ -116,6 +116,13 @@ MAX_MIN_ARTICLES_PER_DAY = 100_000             # `run --min-articles`
 # Requests per second per host when a source does not say: polite to a news site's servers.
 DEFAULT_RATE_LIMIT_PER_SECOND = 1.0
 
+# --- discovery (discover/) --------------------------------------------------------------------------
+
+# Listing pages read per day, and sitemap files (indexes included) per discovery: a day never has
+# this many; the bounds stop a pagination or a sitemap index that never ends.
+MAX_LISTING_PAGES = 200
+MAX_SITEMAPS = 50
+
 # --- fetching (fetch.py) ---------------------------------------------------------------------------
 
 # Seconds to open a connection, and between two reads of a response: a live server answers in

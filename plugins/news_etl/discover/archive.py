@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
+from news_etl import settings
 from news_etl.dates import DateParseError, parse_date
 from news_etl.discover.collect import Discovery, Problem, UrlCollector, fetch_listing, problem_from
 from news_etl.errors import Rejected
@@ -31,7 +32,6 @@ from news_etl.sources import Source
 # Used for any selector a source does not configure: one <article> per item.
 DEFAULT_LISTING = {"item": "article", "link": "a[href]", "date": "time",
                    "pagination": "ul.pagination li a[href]"}
-MAX_LISTING_PAGES = 200  # a day never has this many; stops a pagination that never ends
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def read_day_archive(fetcher, source: Source, day: date, found: Discovery, colle
     archive_path = source.day_archive.format(year=day.year, month=day.month, day=day.day)
     first = source.absolute_url(archive_path)
     queue, queued, read = [first], {first}, 0
-    while queue and read < MAX_LISTING_PAGES:
+    while queue and read < settings.MAX_LISTING_PAGES:
         url = queue.pop(0)
         if url == first:
             # Without its first page the day has nothing to work on: a transient fault is raised
@@ -93,7 +93,7 @@ def read_day_archive(fetcher, source: Source, day: date, found: Discovery, colle
                 queue.append(nxt)
     if queue:
         found.problems.append(Problem(first, "too_many_listing_pages",
-                                      f"stopped after {MAX_LISTING_PAGES} pages"))
+                                      f"stopped after {settings.MAX_LISTING_PAGES} pages"))
 
 
 def read_dated_listing(fetcher, source: Source, path: str, day: date, found: Discovery,
@@ -104,9 +104,9 @@ def read_dated_listing(fetcher, source: Source, path: str, day: date, found: Dis
     url: str | None = first
     number = 1
     while url is not None:
-        if number > MAX_LISTING_PAGES:
+        if number > settings.MAX_LISTING_PAGES:
             found.problems.append(Problem(first, "too_many_listing_pages",
-                                          f"stopped after {MAX_LISTING_PAGES} pages"))
+                                          f"stopped after {settings.MAX_LISTING_PAGES} pages"))
             return
         page = fetch_listing(fetcher, url, found)
         if page is None:

@@ -31,12 +31,11 @@ from zoneinfo import ZoneInfo
 import feedparser
 from defusedxml import ElementTree as SafeElementTree
 
+from news_etl import settings
 from news_etl.dates import DateParseError, parse_date
 from news_etl.discover.collect import Discovery, Problem, UrlCollector, fetch_listing
 from news_etl.page import Page
 from news_etl.sources import Source
-
-MAX_SITEMAPS = 50  # sitemap files read per discovery (indexes included): a bound on a runaway index
 
 # How sure a listing is of an article's publication time (lower is better).
 NEWS_SITEMAP, FEED, LASTMOD = 0, 1, 2
@@ -170,8 +169,8 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
         url = queue.pop(0)
         if url in seen:
             continue
-        if len(seen) >= MAX_SITEMAPS:
-            found.problems.append(Problem(url, "too_many_sitemaps", f"stopped after {MAX_SITEMAPS} sitemaps"))
+        if len(seen) >= settings.MAX_SITEMAPS:
+            found.problems.append(Problem(url, "too_many_sitemaps", f"stopped after {settings.MAX_SITEMAPS} sitemaps"))
             break
         seen.add(url)
         page = fetch_listing(fetcher, url, found, kind="feed")
