@@ -170,7 +170,8 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
         if url in seen:
             continue
         if len(seen) >= settings.MAX_SITEMAPS:
-            found.problems.append(Problem(url, "too_many_sitemaps", f"stopped after {settings.MAX_SITEMAPS} sitemaps"))
+            found.problems.append(
+                Problem(url, "too_many_sitemaps", f"stopped after {settings.MAX_SITEMAPS} sitemaps"))
             break
         seen.add(url)
         page = fetch_listing(fetcher, url, found, kind="feed")
