@@ -205,6 +205,7 @@ class _Proxy:
         self.port = 0
         self._sockets: list = []
         self._listener = None
+        self._cut = False
         self.restore()
 
     def restore(self) -> None:
@@ -214,6 +215,7 @@ class _Proxy:
         listener.listen(16)
         self.port = listener.getsockname()[1]
         self._listener = listener
+        self._cut = False
         self._threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener) -> None:
@@ -224,6 +226,10 @@ class _Proxy:
             except OSError:
                 return
             self._sockets += [client, upstream]
+            if self._cut:  # accepted while being cut: it must not outlive the outage
+                for sock in (client, upstream):
+                    sock.close()
+                return
             for a, b in ((client, upstream), (upstream, client)):
                 self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -241,6 +247,7 @@ class _Proxy:
                 s.close()
 
     def cut(self) -> None:
+        self._cut = True
         self._listener.close()
         for s in self._sockets:
             try:

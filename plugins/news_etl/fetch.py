@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import psycopg2
 import requests
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml import ElementTree as SafeElementTree
@@ -335,8 +336,8 @@ class Fetcher:
         wire = self.wire_url(on_source if kind != "article" else page_url)
         try:
             return self._fetch(page_url, wire, kind)
-        except (Rejected, RetryableFailure):
-            raise
+        except (Rejected, RetryableFailure, psycopg2.Error):  # a database error (the shared host
+            raise                                                # schedule's) is the stage's, not this URL's
         except Exception as exc:  # anything unforeseen still ends as a recorded failure
             raise RetryableFailure("fetch", "unexpected_error", f"{url}: {exc!r}") from exc
 
