@@ -55,9 +55,10 @@ SYNTHETIC_SOURCE = {
                   "body": ["div.text"]},
 }
 
-_WORDS = ("степь ветер город река новости совет школа завод дорога поле небо мост рынок театр "
-          "врач поезд зерно снег весна осень аким район улица музей книга песня солнце вода "
-          "север юг запад восток утро вечер ночь день год месяц неделя час люди дети").split()
+_WORDS = ("степь", "ветер", "город", "река", "новости", "совет", "школа", "завод", "дорога", "поле", "небо",
+          "мост", "рынок", "театр", "врач", "поезд", "зерно", "снег", "весна", "осень", "аким", "район",
+          "улица", "музей", "книга", "песня", "солнце", "вода", "север", "юг", "запад", "восток", "утро",
+          "вечер", "ночь", "день", "год", "месяц", "неделя", "час", "люди", "дети")
 _LISTING = re.compile(r"^/news/(\d{4})/(\d{2})/(\d{2})/(?:page/(\d+)/)?$")
 _ARTICLE = re.compile(r"^/news/(\d{4})/(\d{2})/(\d{2})/a-(\d+)/$")
 
@@ -79,10 +80,11 @@ def article_html(ident: int, body_lines: int) -> str:
     title = " ".join(rng.choice(_WORDS) for _ in range(6)).capitalize() + f" №{ident}"
     lines = [" ".join(rng.choice(_WORDS) for _ in range(14)).capitalize() + "." for _ in range(body_lines)]
     minute = n % (24 * 60)
+    shown = f"{day:%d.%m.%Y} {minute // 60:02d}:{minute % 60:02d}"
     body = "\n".join(f"<p>{line}</p>" for line in lines)
     return (f"<!doctype html><html lang=ru><head><meta charset=utf-8><title>{title}</title></head><body>"
-            f"<h1 class=title>{title}</h1><div class=published>{day:%d.%m.%Y} {minute // 60:02d}:{minute % 60:02d}"
-            f"</div><span class=author>Автор {n % 7}</span><div class=text>{body}</div></body></html>")
+            f"<h1 class=title>{title}</h1><div class=published>{shown}</div>"
+            f"<span class=author>Автор {n % 7}</span><div class=text>{body}</div></body></html>")
 
 
 def listing_html(day: date, page: int, per_day: int) -> str | None:

@@ -4,7 +4,7 @@ Every function takes the database URL and a run id, so each can run in its own
 process (an Airflow task) and only small values travel between them. A run's
 options (window, mirror, reparse, dry run) are kept in ``ingest_runs.params``.
 
-    start_run → discover → fetch_and_parse (per batch) → load → check
+    start_run → discover (find_urls) → fetch_and_parse (per batch) → load → check
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from news_etl.runs import (
     end_failed,
     idle_lease_seconds,
     outlasting_outages,
+    pending_urls,
     run_options,
     worker_id,
     working,
@@ -123,45 +124,57 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
     return Fetcher(source, base_url=params.get("base_url"), host_schedule=shared)
 
 
-def discover(db_url: str, run_id: int, *,
-             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
-    """Find the run's article URLs, record them in the ledger; return them in batches."""
+def find_urls(db_url: str, run_id: int) -> int:
+    """Find the run's article URLs and record them in the ledger, a day at a time; returns how many.
+
+    Listing pages are saved as they are read and each day's URLs recorded once found, so
+    the run holds one day's URL list at most, never its pages (tests/test_memory.py).
+    """
     with working(db_url, run_id) as (conn, options, _heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
-        urls: list[str] = []
+        if params.get("reparse") or params.get("dry_run"):
+            def keep_page(page) -> None:
+                pass
+        else:
+            def keep_page(page) -> None:
+                rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
+        found = 0
         listing_problems: list[Problem] = []
         counts: dict[str, int] = {}
         with _timed(conn, run_id, "discover", counts), _page_source(conn, db_url, source, options) as pages:
-            if params.get("latest"):
-                found = [discover_latest(pages, source)]
-            else:
-                found = [discover_day(pages, source, day)
-                         for day in local_days(options["window_start"], options["window_end"])]
-            for discovery in found:
-                urls.extend(discovery.urls)
+            for day in [None] if params.get("latest") else local_days(options["window_start"],
+                                                                      options["window_end"]):
+                discovery = (discover_latest(pages, source, keep_page) if day is None
+                             else discover_day(pages, source, day, keep_page))
+                found += ledger.record_discovered(conn, run_id, discovery.urls)
                 listing_problems.extend(discovery.problems)
-                if not params.get("reparse") and not params.get("dry_run"):
-                    for page in discovery.pages:
-                        rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
-            urls = list(dict.fromkeys(urls))
-            counts.update(urls=len(urls), listing_problems=len(listing_problems))
+            counts.update(urls=found, listing_problems=len(listing_problems))
         transient = [p for p in listing_problems if p.outcome == "failed"]
-        if not urls and transient:
+        if not found and transient:
             # Nothing found because listings could not be fetched: the run failed, worth a retry.
             conn.rollback()
             first = transient[0]
             raise RetryableFailure("discover", "listings_unavailable",
                                    f"no article URL found: {len(transient)} listing(s) could not be fetched, "
                                    f"e.g. {first.reason}: {first.detail}")
-        ledger.record_discovered(conn, run_id, urls)
         # A listing page that could not be read is an outcome too, so it shows in reports.
         for problem in listing_problems:
             ledger.record_discovered(conn, run_id, [problem.url])
             ledger.record_outcome(conn, run_id, problem.url, problem.outcome, stage=problem.stage,
                                   reason=problem.reason, detail=problem.detail)
         conn.commit()
-    return [urls[i:i + batch_size] for i in range(0, len(urls), batch_size)]
+    return found
+
+
+def discover(db_url: str, run_id: int, *,
+             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
+    """``find_urls``, then the URLs in batches: what the DAG maps its fetch tasks over (a day's)."""
+    find_urls(db_url, run_id)
+    batches: list[list[str]] = []
+    while batch := pending_urls(db_url, run_id, batches[-1][-1] if batches else "", batch_size):
+        batches.append(batch)
+    return batches
 
 
 def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]:
@@ -309,11 +322,13 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run)
     try:
-        batches = outlasting_outages(discover, db_url, run_id)
+        total = outlasting_outages(find_urls, db_url, run_id)
         if progress:
-            progress.start(sum(map(len, batches)))
-        for batch in batches:
+            progress.start(total)
+        after = ""  # the URLs are read back from the ledger a batch at a time, never held all at once
+        while batch := outlasting_outages(pending_urls, db_url, run_id, after, settings.URLS_PER_FETCH_TASK):
             outlasting_outages(fetch_and_parse, db_url, run_id, batch)
+            after = batch[-1]
             if progress:
                 progress.advance(len(batch))
         outlasting_outages(load, db_url, run_id)

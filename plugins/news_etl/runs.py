@@ -108,6 +108,18 @@ def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Hea
             conn.commit()
 
 
+def pending_urls(db_url: str, run_id: int, after: str, size: int) -> list[str]:
+    """The next ``size`` URLs of the run without an outcome, in URL order after ``after``.
+
+    The run's list of work is its ledger: discovery writes it, the fetch loop reads it back
+    a batch at a time (a keyset on the ledger's key), so no process holds a whole run's URLs.
+    """
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT url FROM run_urls WHERE run_id = %s AND outcome IS NULL AND url > %s"
+                    " ORDER BY url LIMIT %s", (run_id, after, size))
+        return [url for (url,) in cur.fetchall()]
+
+
 def lost_connection(exc: BaseException) -> bool:
     """A database error that says the server went away, not that the statement was wrong."""
     if isinstance(exc, db.DatabaseError) and isinstance(exc.__cause__, psycopg2.OperationalError):
