@@ -108,6 +108,20 @@ def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Hea
             conn.commit()
 
 
+def budget_deadline(conn, run_id: int, options: dict[str, Any]) -> tuple[float, float]:
+    """(the run's time budget in seconds, when it is spent as a ``time.monotonic()`` value).
+
+    Counted from the run's start on the database's clock, so every task of the run, on any
+    worker, spends the same budget.
+    """
+    budget = float(options["params"].get("budget_seconds") or settings.run_budget_seconds())
+    with conn.cursor() as cur:
+        cur.execute("SELECT extract(epoch FROM clock_timestamp() - started_at) FROM ingest_runs"
+                    " WHERE run_id = %s", (run_id,))
+        spent = float(cur.fetchone()[0])
+    return budget, time.monotonic() + budget - spent
+
+
 def pending_urls(db_url: str, run_id: int, after: str, size: int) -> list[str]:
     """The next ``size`` URLs of the run without an outcome, in URL order after ``after``.
 
