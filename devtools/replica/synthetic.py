@@ -201,12 +201,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that gave up on a trickle or a truncated body: expected, not worth a traceback
+
+
 @contextmanager
 def serve(site: SyntheticSite, port: int = 0) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 in a background thread; yields its base URL."""
     handler = type("SyntheticHandler", (_Handler,), {"site": site, "lock": threading.Lock()})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, name="synthetic-site", daemon=True)
     thread.start()
     try:
