@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock demo test test-airflow run up docs bench bench-extraction lint clean
+.PHONY: install lock demo test test-airflow run up docs bench bench-extraction soak lint clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ test-airflow: install
 
 run: install
 	$(VENV)/bin/news-etl run tengrinews --latest
+
+# A quarter of backfill (90 days x 40 articles of a synthetic site) through the real scheduler
+# under injected faults; not part of `make test`. SOAK_ARGS="--days 10 --per-day 20" for a short one.
+soak: install
+	$(PY) -m devtools.soak $(SOAK_ARGS)
 
 # docs/analysts.md from the schema's comments (NEWS_ETL_DATABASE_URL, else the embedded database).
 docs: install

@@ -186,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = pipeline.run(
             _database_url(), args.source, date_from, date_to, latest=args.latest,
             base_url=args.base_url, reparse=args.reparse, dry_run=args.dry_run,
-            min_articles=args.min_articles, progress=progress,
+            min_articles=args.min_articles, budget_seconds=args.budget, progress=progress,
         )
     finally:
         progress.stop()
@@ -297,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="N",
                      help="fail when fewer than N articles per day were found "
                           "(default: the source's min_articles_per_day in the sources file)")
+    run.add_argument("--budget", type=_count(1, 7 * 24 * 3600), default=None, metavar="SECONDS",
+                     help="the run's time budget; URLs not fetched by then fail with reason 'budget' "
+                          "(default: NEWS_ETL_RUN_BUDGET_SECONDS, else 6 hours)")
     run.set_defaults(func=cmd_run)
 
     runs = commands.add_parser("runs", help="recent runs and their state; marks runs whose process "

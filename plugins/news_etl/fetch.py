@@ -135,6 +135,7 @@ class Fetcher:
             "Accept-Encoding": "gzip, deflate",
         })
         self.requests_made = 0
+        self.polite_seconds = 0.0  # time spent waiting for the host's request slots
         self._host_interval: dict[str, float] = {}
         self._robots: dict[str, Protego] = {}
         self._validated: dict[str, Page] = {}
@@ -187,7 +188,8 @@ class Fetcher:
         host = urlsplit(wire_url).netloc
         interval = max(self.min_interval, self._host_interval.get(host, 0.0))
         if interval > 0:
-            time.sleep(self.host_schedule.reserve(host, interval))
+            self.polite_seconds += (wait := self.host_schedule.reserve(host, interval))
+            time.sleep(wait)
 
     def _robots_for(self, wire_url: str) -> Protego:
         """The host's robots.txt, read once per run with Protego (RFC 9309: ``*`` and ``$`` in paths)."""
@@ -325,8 +327,9 @@ class Fetcher:
             return latest_page(self.conn, page_url)
         return None
 
-    def fetch(self, url: str, *, kind: str = "article") -> Page:
-        """Fetch ``url`` (absolute or relative to the source); raise Rejected or RetryableFailure."""
+    def fetch(self, url: str, *, kind: str = "article", deadline: float | None = None) -> Page:
+        """Fetch ``url`` (absolute or relative to the source) by ``deadline`` if sooner than ``total_timeout``
+        (a run's budget, as ``time.monotonic()``); raise Rejected or RetryableFailure."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         on_source = self.source_url(url)
@@ -335,13 +338,13 @@ class Fetcher:
         page_url = self.page_url(url, kind)
         wire = self.wire_url(on_source if kind != "article" else page_url)
         try:
-            return self._fetch(page_url, wire, kind)
+            return self._fetch(page_url, wire, kind, deadline)
         except (Rejected, RetryableFailure, psycopg2.Error):  # a database error (the shared host
             raise                                                # schedule's) is the stage's, not this URL's
         except Exception as exc:  # anything unforeseen still ends as a recorded failure
             raise RetryableFailure("fetch", "unexpected_error", f"{url}: {exc!r}") from exc
 
-    def _fetch(self, page_url: str, wire: str, kind: str) -> Page:
+    def _fetch(self, page_url: str, wire: str, kind: str, until: float | None = None) -> Page:
         headers: dict[str, str] = {}
         previous = self._validated_page(page_url) if kind in ("listing", "feed") else None
         if previous is not None:
@@ -352,7 +355,7 @@ class Fetcher:
                 headers["If-Modified-Since"] = stored["Last-Modified"]
         seen = {wire}
         current = wire
-        deadline = time.monotonic() + self.total_timeout
+        deadline = min(time.monotonic() + self.total_timeout, until or float("inf"))
         for _hop in range(self.max_redirects + 1):
             self._check_robots(current)
             attempt = self._send(current, headers, deadline)

@@ -4,7 +4,7 @@ Every function takes the database URL and a run id, so each can run in its own
 process (an Airflow task) and only small values travel between them. A run's
 options (window, mirror, reparse, dry run) are kept in ``ingest_runs.params``.
 
-    start_run → discover → fetch_and_parse (per batch) → load → check
+    start_run → discover (find_urls) → fetch_and_parse (per batch) → load → check
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ from news_etl.parse import parse_article
 from news_etl.politeness import HostSchedule
 from news_etl.runs import (
     RunEnded,
+    budget_deadline,
     end_failed,
     idle_lease_seconds,
     outlasting_outages,
+    pending_urls,
     run_options,
     worker_id,
     working,
@@ -80,8 +82,11 @@ def local_days(date_from: date, date_to: date | None) -> list[date]:
 
 def start_run(db_url: str, source_key: str, date_from: date | None = None, date_to: date | None = None,
               *, latest: bool = False, kind: str = "cli", base_url: str | None = None,
-              reparse: bool = False, dry_run: bool = False, airflow: dict[str, Any] | None = None) -> int:
+              reparse: bool = False, dry_run: bool = False, airflow: dict[str, Any] | None = None,
+              budget_seconds: float | None = None) -> int:
     """Record a new run of ``source_key`` over local days ``date_from``..``date_to``.
+
+    ``budget_seconds``: the run's time budget (None: ``settings.run_budget_seconds()``).
 
     ``airflow``: the DAG run behind it (``dag_id``, ``run_id``, ``logical_date``), kept on the run.
     """
@@ -100,7 +105,8 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
         run_id = ledger.start_run(
             conn, source_key=source.key, kind=kind,
             window_start=days[0] if days else None, window_end=days[-1] if days else None,
-            params={"latest": latest, "base_url": base_url, "reparse": reparse, "dry_run": dry_run},
+            params={"latest": latest, "base_url": base_url, "reparse": reparse, "dry_run": dry_run,
+                    "budget_seconds": budget_seconds},
         )
         if airflow:
             ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
@@ -110,58 +116,77 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
     return run_id
 
 
-def _page_source(conn, db_url: str, source: Source, options: dict[str, Any]):
+@contextmanager
+def _page_source(conn, db_url: str, source: Source, options: dict[str, Any], run_id: int):
     """Where pages come from: the site (or its mirror), or for a reparse the raw pages table.
 
     The fetcher takes its request slots from the news database, so the host's rate holds
-    across every task, run and worker, not only in this process.
+    across every task, run and worker, not only in this process. The time it waited for
+    them goes to the run's ``stage_seconds`` as ``politeness_wait``.
     """
     params = options["params"]
     if params.get("reparse"):
-        return rawpages.StoredPages(conn, source)
+        with rawpages.StoredPages(conn, source) as stored:
+            yield stored
+        return
     shared = HostSchedule(lambda: db.connect(db_url))
-    return Fetcher(source, base_url=params.get("base_url"), host_schedule=shared)
+    with Fetcher(source, base_url=params.get("base_url"), host_schedule=shared) as fetcher:
+        yield fetcher
+        ledger.add_stage_seconds(conn, run_id, "politeness_wait", fetcher.polite_seconds)
 
 
-def discover(db_url: str, run_id: int, *,
-             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
-    """Find the run's article URLs, record them in the ledger; return them in batches."""
+def find_urls(db_url: str, run_id: int) -> int:
+    """Find the run's article URLs and record them in the ledger, a day at a time; returns how many.
+
+    Listing pages are saved as they are read and each day's URLs recorded once found, so
+    the run holds one day's URL list at most, never its pages (tests/test_memory.py).
+    """
     with working(db_url, run_id) as (conn, options, _heartbeat):
         source = get_source(options["source_key"])
         params = options["params"]
-        urls: list[str] = []
+        if params.get("reparse") or params.get("dry_run"):
+            def keep_page(page) -> None:
+                pass
+        else:
+            def keep_page(page) -> None:
+                rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
+        found = 0
         listing_problems: list[Problem] = []
         counts: dict[str, int] = {}
-        with _timed(conn, run_id, "discover", counts), _page_source(conn, db_url, source, options) as pages:
-            if params.get("latest"):
-                found = [discover_latest(pages, source)]
-            else:
-                found = [discover_day(pages, source, day)
-                         for day in local_days(options["window_start"], options["window_end"])]
-            for discovery in found:
-                urls.extend(discovery.urls)
+        with (_timed(conn, run_id, "discover", counts),
+              _page_source(conn, db_url, source, options, run_id) as pages):
+            for day in [None] if params.get("latest") else local_days(options["window_start"],
+                                                                      options["window_end"]):
+                discovery = (discover_latest(pages, source, keep_page) if day is None
+                             else discover_day(pages, source, day, keep_page))
+                found += ledger.record_discovered(conn, run_id, discovery.urls)
                 listing_problems.extend(discovery.problems)
-                if not params.get("reparse") and not params.get("dry_run"):
-                    for page in discovery.pages:
-                        rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
-            urls = list(dict.fromkeys(urls))
-            counts.update(urls=len(urls), listing_problems=len(listing_problems))
+            counts.update(urls=found, listing_problems=len(listing_problems))
         transient = [p for p in listing_problems if p.outcome == "failed"]
-        if not urls and transient:
+        if not found and transient:
             # Nothing found because listings could not be fetched: the run failed, worth a retry.
             conn.rollback()
             first = transient[0]
             raise RetryableFailure("discover", "listings_unavailable",
                                    f"no article URL found: {len(transient)} listing(s) could not be fetched, "
                                    f"e.g. {first.reason}: {first.detail}")
-        ledger.record_discovered(conn, run_id, urls)
         # A listing page that could not be read is an outcome too, so it shows in reports.
         for problem in listing_problems:
             ledger.record_discovered(conn, run_id, [problem.url])
             ledger.record_outcome(conn, run_id, problem.url, problem.outcome, stage=problem.stage,
                                   reason=problem.reason, detail=problem.detail)
         conn.commit()
-    return [urls[i:i + batch_size] for i in range(0, len(urls), batch_size)]
+    return found
+
+
+def discover(db_url: str, run_id: int, *,
+             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
+    """``find_urls``, then the URLs in batches: what the DAG maps its fetch tasks over (a day's)."""
+    find_urls(db_url, run_id)
+    batches: list[list[str]] = []
+    while batch := pending_urls(db_url, run_id, batches[-1][-1] if batches else "", batch_size):
+        batches.append(batch)
+    return batches
 
 
 def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]:
@@ -171,12 +196,16 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
         source = get_source(options["source_key"])
         params = options["params"]
         articles = []
+        budget, spent_at = budget_deadline(conn, run_id, options)
         with (_timed(conn, run_id, "fetch_parse", counts),
-              _page_source(conn, db_url, source, options) as pages):
+              _page_source(conn, db_url, source, options, run_id) as pages):
             for url in urls:
                 heartbeat.check()
                 try:
-                    page = pages.fetch(url, kind="article")
+                    if time.monotonic() >= spent_at:
+                        raise RetryableFailure("fetch", "budget", f"the run's time budget of {budget:g} s "
+                                               f"was spent before {url} was fetched")
+                    page = pages.fetch(url, kind="article", deadline=spent_at)
                     if not params.get("reparse") and not params.get("dry_run"):
                         rawpages.save_page(conn, page, source_key=source.key, run_id=run_id)
                     articles.append(parse_article(page.text, url=page.url, source=source,
@@ -189,8 +218,9 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
                 except SiteUnreachable:
                     raise  # the site is down, not this page: the task fails and is retried
                 except RetryableFailure as problem:
+                    cut = problem.reason == "deadline" and time.monotonic() >= spent_at  # by the budget
                     ledger.record_outcome(conn, run_id, url, "failed", stage=problem.stage,
-                                          reason=problem.reason, detail=problem.detail)
+                                          reason="budget" if cut else problem.reason, detail=problem.detail)
                     counts["failed"] += 1
                 except psycopg2.Error:
                     raise  # the database, not the page: the stage fails (or is tried again) as a whole
@@ -269,6 +299,13 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
         articles = sum(counts.get(k, 0) for k in _ARTICLE_OUTCOMES)
         log.info("run %s check: articles %d for %d day(s) (floor %d a day), %s in %.2f s", run_id, articles,
                  days, min_articles, summary["status"], time.perf_counter() - started)
+        cut = counts.get("failed", 0) and _cut_by_budget(conn, run_id)
+        if cut:
+            message = (f"run {run_id}: time budget of {cut[0]:g} s spent, {cut[1]} URL(s) not fetched "
+                       f"(failed: budget); {articles} article(s) stored")
+            ledger.fail_run(conn, run_id, message, reason="budget")
+            conn.commit()
+            raise CheckFailed(message)
         if articles < min_articles * days:
             message = (f"run {run_id}: {articles} article(s) for {days} day(s), below the floor of "
                        f"{min_articles} a day of {options['source_key']}: {_missing(conn, run_id)}")
@@ -277,6 +314,16 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
             raise CheckFailed(message)
         conn.commit()
     return summary
+
+
+def _cut_by_budget(conn, run_id: int) -> tuple[float, int] | None:
+    """(the run's budget, its URLs failed for want of time), or None when the budget held."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM run_urls WHERE run_id = %s AND reason = 'budget'", (run_id,))
+        (cut,) = cur.fetchone()
+    if not cut:
+        return None
+    return budget_deadline(conn, run_id, run_options(conn, run_id))[0], cut
 
 
 def _missing(conn, run_id: int) -> str:
@@ -300,20 +347,23 @@ def _missing(conn, run_id: int) -> str:
 
 def run(db_url: str, source_key: str, date_from: date | None = None, date_to: date | None = None, *,
         latest: bool = False, kind: str = "cli", base_url: str | None = None, reparse: bool = False,
-        dry_run: bool = False, min_articles: int | None = None, progress=None) -> dict[str, Any]:
+        dry_run: bool = False, min_articles: int | None = None, budget_seconds: float | None = None,
+        progress=None) -> dict[str, Any]:
     """The whole job in one process: what ``news-etl run`` does.
 
     ``min_articles`` None is the source's floor. However the run ends, the reporting
     views are refreshed after it, so ``news-etl report`` shows it at once.
     """
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
-                       base_url=base_url, reparse=reparse, dry_run=dry_run)
+                       base_url=base_url, reparse=reparse, dry_run=dry_run, budget_seconds=budget_seconds)
     try:
-        batches = outlasting_outages(discover, db_url, run_id)
+        total = outlasting_outages(find_urls, db_url, run_id)
         if progress:
-            progress.start(sum(map(len, batches)))
-        for batch in batches:
+            progress.start(total)
+        after = ""  # the URLs are read back from the ledger a batch at a time, never held all at once
+        while batch := outlasting_outages(pending_urls, db_url, run_id, after, settings.URLS_PER_FETCH_TASK):
             outlasting_outages(fetch_and_parse, db_url, run_id, batch)
+            after = batch[-1]
             if progress:
                 progress.advance(len(batch))
         outlasting_outages(load, db_url, run_id)

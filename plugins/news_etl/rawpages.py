@@ -81,7 +81,7 @@ class StoredPages:
     def close(self) -> None:
         pass
 
-    def fetch(self, url: str, *, kind: str = "article") -> Page:
+    def fetch(self, url: str, *, kind: str = "article", deadline: float | None = None) -> Page:
         on_source = self.source.absolute_url(url)
         page_url = canonical_url(on_source, self.source) if kind == "article" else on_source
         page = latest_page(self.conn, page_url)

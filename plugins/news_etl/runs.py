@@ -108,6 +108,32 @@ def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Hea
             conn.commit()
 
 
+def budget_deadline(conn, run_id: int, options: dict[str, Any]) -> tuple[float, float]:
+    """(the run's time budget in seconds, when it is spent as a ``time.monotonic()`` value).
+
+    Counted from the run's start on the database's clock, so every task of the run, on any
+    worker, spends the same budget.
+    """
+    budget = float(options["params"].get("budget_seconds") or settings.run_budget_seconds())
+    with conn.cursor() as cur:
+        cur.execute("SELECT extract(epoch FROM clock_timestamp() - started_at) FROM ingest_runs"
+                    " WHERE run_id = %s", (run_id,))
+        spent = float(cur.fetchone()[0])
+    return budget, time.monotonic() + budget - spent
+
+
+def pending_urls(db_url: str, run_id: int, after: str, size: int) -> list[str]:
+    """The next ``size`` URLs of the run without an outcome, in URL order after ``after``.
+
+    The run's list of work is its ledger: discovery writes it, the fetch loop reads it back
+    a batch at a time (a keyset on the ledger's key), so no process holds a whole run's URLs.
+    """
+    with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT url FROM run_urls WHERE run_id = %s AND outcome IS NULL AND url > %s"
+                    " ORDER BY url LIMIT %s", (run_id, after, size))
+        return [url for (url,) in cur.fetchall()]
+
+
 def lost_connection(exc: BaseException) -> bool:
     """A database error that says the server went away, not that the statement was wrong."""
     if isinstance(exc, db.DatabaseError) and isinstance(exc.__cause__, psycopg2.OperationalError):

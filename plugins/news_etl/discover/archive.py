@@ -78,7 +78,7 @@ def read_day_archive(fetcher, source: Source, day: date, found: Discovery, colle
             except Rejected as exc:
                 found.problems.append(problem_from(url, exc))
                 continue
-            found.pages.append(page)
+            found.add_page(page)
         else:
             page = fetch_listing(fetcher, url, found)
             if page is None:

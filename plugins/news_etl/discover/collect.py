@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -25,8 +26,17 @@ class Problem:
 @dataclass
 class Discovery:
     urls: list[str] = field(default_factory=list)       # canonical article URLs, in the order found
-    pages: list[Page] = field(default_factory=list)     # listing/feed pages read, kept as raw pages
+    pages: list[Page] = field(default_factory=list)     # listing/feed pages read, unless keep_page takes them
     problems: list[Problem] = field(default_factory=list)
+    # Given, each page read goes there at once instead of into ``pages``: a run saves it as a raw
+    # page and lets it go, so a day of hundreds of listing pages is never held at once.
+    keep_page: Callable[[Page], None] | None = None
+
+    def add_page(self, page: Page) -> None:
+        if self.keep_page is not None:
+            self.keep_page(page)
+        else:
+            self.pages.append(page)
 
 
 class UrlCollector:
@@ -81,7 +91,7 @@ def fetch_listing(fetcher, url: str, found: Discovery, *, kind: str = "listing")
     except (Rejected, RetryableFailure) as exc:
         found.problems.append(problem_from(url, exc))
         return None
-    found.pages.append(page)
+    found.add_page(page)
     return page
 
 

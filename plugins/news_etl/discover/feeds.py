@@ -149,7 +149,7 @@ def _read_sitemap(page: Page, entries: _Entries, source: Source, day_start: date
     return []
 
 
-def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
+def discover_from_feeds(fetcher, source: Source, day: date | None, keep_page=None) -> Discovery:
     """The articles the source's feeds and sitemaps date to local ``day`` (None: the latest ones).
 
     URLs are canonical, one per article identity, newest first. A feed or sitemap
@@ -157,7 +157,7 @@ def discover_from_feeds(fetcher, source: Source, day: date | None) -> Discovery:
     """
     zone = ZoneInfo(source.timezone)
     day_start = datetime.combine(day, time(0), zone).astimezone(UTC) if day else None
-    found = Discovery()
+    found = Discovery(keep_page=keep_page)
     entries = _Entries(source)
     for feed_path in source.feeds:
         page = fetch_listing(fetcher, source.absolute_url(feed_path), found, kind="feed")
