@@ -31,12 +31,12 @@ demo: install
 
 test: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 # Only the tests that start real Airflow (dag.test(), scheduler, api-server, Celery workers,
 # backfill). They fit in the normal suite, so `make test` runs them as well.
 test-airflow: install
-	$(PY) -m pytest tests/test_airflow_live.py tests/test_airflow_e2e.py tests/test_airflow_celery.py tests/test_airflow_ops.py tests/test_dags.py
+	$(PY) -m pytest tests/dags tests/e2e
 
 run: install
 	$(VENV)/bin/news-etl run tengrinews --latest

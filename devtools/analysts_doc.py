@@ -5,7 +5,7 @@
 
 The tables and views listed are exactly those ``news_reader`` may read (asked of the
 catalog), each with its comment and its columns' comments, so the document cannot
-drift from the database: tests/test_analysts.py regenerates it and compares. The
+drift from the database: tests/db/test_analysts.py regenerates it and compares. The
 database is ``NEWS_ETL_DATABASE_URL`` (else the embedded one), migrated first.
 """
 

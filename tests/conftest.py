@@ -1,5 +1,11 @@
 """Test fixtures shared by the whole suite.
 
+The tests are grouped by what they need: ``unit/`` nothing but Python (loopback
+servers they start themselves), ``db/`` PostgreSQL, ``dags/`` Airflow in this
+process (DagBag, ``dag.test()``), ``e2e/`` real Airflow processes (scheduler,
+api-server, Celery workers). ``make test`` runs them on two pytest-xdist
+workers; the Airflow ones share one worker (one local Airflow home at a time).
+
 The suite gets its own database, created at the start of the session and
 dropped at the end: on the server named by NEWS_ETL_TEST_DATABASE_URL when
 set, else on an embedded PostgreSQL kept under .data/test-postgres (never the
@@ -76,3 +82,10 @@ def conn(db_url: str):
     yield connection
     connection.rollback()
     connection.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests that start Airflow on one xdist worker (``--dist loadgroup``)."""
+    for item in items:
+        if item.path.parent.name in ("dags", "e2e"):
+            item.add_marker(pytest.mark.xdist_group("airflow"))

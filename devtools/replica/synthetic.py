@@ -1,7 +1,7 @@
 """A synthetic news site generated on request: any number of days and articles a day, with faults.
 
 The replica in ``site/`` is a faithful copy of one site at its real size; this one
-is for scale and endurance (tests/test_memory.py, devtools/soak.py). Every page is
+is for scale and endurance (tests/db/test_memory.py, devtools/soak.py). Every page is
 computed from its path, so 10,000 articles cost no files and no memory:
 
 - ``/news/YYYY/MM/DD/`` and ``/news/YYYY/MM/DD/page/N/``: the day archive,

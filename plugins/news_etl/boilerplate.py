@@ -13,7 +13,7 @@ Two kinds of rules, both for every source:
 
 Every line rule is anchored at the line's start and bounded in length: a credit
 or a marker is a short line of its own, and an article sentence that merely
-mentions a photo or Telegram stays. The real-page test (tests/test_real_pages.py)
+mentions a photo or Telegram stays. The real-page test (tests/unit/test_real_pages.py)
 and ``make bench-extraction`` show what these rules keep and drop.
 """
 

@@ -15,6 +15,7 @@ refused: it was written by a newer version of the project, or, when it records
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import signal
@@ -55,10 +56,13 @@ def embedded_url(data_dir: Path | None = None) -> str:
 
     path = Path(data_dir or settings.data_dir() / "postgres")
     path.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None leaves the server running for the next command: a warm
-    # start is then a connection, not a server start.
-    server = pgserver.get_server(path, cleanup_mode=None)
-    return server.get_uri()
+    # Two processes starting it at once (two commands, two test workers) take turns.
+    with open(path.parent / f".{path.name}.start-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # cleanup_mode=None leaves the server running for the next command: a warm
+        # start is then a connection, not a server start.
+        server = pgserver.get_server(path, cleanup_mode=None)
+        return server.get_uri()
 
 
 def stop_embedded(data_dir: Path | None = None, timeout: float = 30.0) -> bool:

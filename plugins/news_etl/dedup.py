@@ -71,7 +71,7 @@ def _is_folded_away(code: int) -> bool:
 # the fold drops it (or by a space, for word splitting). Characters whose case
 # fold is not one BMP character (ß -> ss, surrogate halves of characters beyond
 # the BMP, NUL) are marked _NOT_BY_TABLE and send the whole text down the plain path.
-# Invariant: both paths give the same bytes (tests/test_dedup.py checks every BMP character);
+# Invariant: both paths give the same bytes (tests/unit/test_dedup.py checks every BMP character);
 # the table exists only for speed on article bodies (bench/load_bench.py).
 _NOT_BY_TABLE = 0xFFFF
 _TABLE_MIN_CHARS = 200

@@ -139,7 +139,7 @@ def find_urls(db_url: str, run_id: int) -> int:
     """Find the run's article URLs and record them in the ledger, a day at a time; returns how many.
 
     Listing pages are saved as they are read and each day's URLs recorded once found, so
-    the run holds one day's URL list at most, never its pages (tests/test_memory.py).
+    the run holds one day's URL list at most, never its pages (tests/db/test_memory.py).
     """
     with working(db_url, run_id) as (conn, options, _heartbeat):
         source = get_source(options["source_key"])

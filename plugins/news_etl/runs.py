@@ -4,7 +4,7 @@ A run that is ``running`` has a process renewing its lease (``ingest_runs.lease_
 a run whose lease expired is marked ``abandoned`` by the next run of its source or by
 ``news-etl runs``. A stage that loses the database is run again once it is back, for
 at most ``db_retry_seconds``; whatever ends a run records why, so none stays
-``running`` (tests/test_run_lifecycle.py).
+``running`` (tests/db/test_run_lifecycle.py).
 """
 
 from __future__ import annotations

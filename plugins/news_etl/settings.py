@@ -161,7 +161,7 @@ URLS_PER_FETCH_TASK = 50
 # share them among more articles, while the memory held and the work lost on a rollback grow
 # with the batch (bench/load_bench.py measures the loader at this size). The batch is the largest
 # thing a run holds: at this size a 10,000-article run peaks within 15% of a 150-article one
-# (tests/test_memory.py).
+# (tests/db/test_memory.py).
 LOAD_BATCH_SIZE = 500
 
 # --- scheduling (dags/news_ingest.py) -----------------------------------------------------------

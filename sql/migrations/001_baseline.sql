@@ -13,7 +13,7 @@
 -- edit here: the runner records each file it applied.
 --
 -- Integrity is PostgreSQL's own: foreign keys, unique and check constraints.
--- tests/test_schema.py lists every constraint and index below and fails if one
+-- tests/db/test_schema.py lists every constraint and index below and fails if one
 -- goes missing. Every column carries a COMMENT: they are the data dictionary.
 
 

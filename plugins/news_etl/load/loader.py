@@ -1,6 +1,6 @@
 """Loading a batch in one transaction: validate, lock, match, find duplicates, write, record.
 
-Invariants (tests/test_load.py, tests/test_load_concurrency.py):
+Invariants (tests/db/test_load.py, tests/db/test_load_concurrency.py):
 
 - a batch is stored completely or not at all, ledger rows included;
 - every input article gets exactly one outcome in the run ledger;

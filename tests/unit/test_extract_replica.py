@@ -17,7 +17,7 @@ import pytest
 from news_etl.extract import extract_generic
 from news_etl.saved_pages import read_html
 from news_etl.sources import get_source
-from replica_expected import EXPECTED
+from support.replica_expected import EXPECTED
 
 from devtools.replica import SITE_DIR
 

@@ -24,7 +24,7 @@ import requests
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DTDForbidden, EntitiesForbidden
-from replica_expected import BY_ID, EXPECTED, SHOWN
+from support.replica_expected import BY_ID, EXPECTED, SHOWN
 
 from devtools.replica import FAULTS, SITE_DIR, serve
 
@@ -414,7 +414,7 @@ def test_request_log_is_thread_safe(fresh):
 
 
 def test_module_serves_in_the_foreground():
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "plugins")])}
     proc = subprocess.Popen([sys.executable, "-m", "devtools.replica", "--port", "0", "--quiet"],
                             stdout=subprocess.PIPE, text=True, env=env)

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.sources import get_source
-from replica_expected import BY_URL
+from support.replica_expected import BY_URL
 
 from devtools.replica import SITE_DIR, serve
 

@@ -4,7 +4,7 @@
 Two independent statements of what each page shows: the records below, typed by hand, and
 ``SHOWN`` (devtools/replica/site/expected.json), which the site builder writes from the data it
 renders each page from: every body line and every noise line inside the text block.
-tests/test_replica.py checks that the two agree; neither comes from running a parser.
+tests/unit/test_replica.py checks that the two agree; neither comes from running a parser.
 
 The replica's texts were written for this project (devtools/replica/articles.yaml);
 each record below states what a correct parser must make of the page: the title, the UTC
@@ -283,4 +283,4 @@ SAMPLE_SEED = "000_058bb5e5475679ac.txt"
 # What the builder rendered, per canonical URL: title, published_at (UTC), author, body_lines,
 # noise_lines, local (the wall clock shown), file (under the site directory).
 SHOWN: dict[str, dict] = json.loads(
-    (Path(__file__).resolve().parents[1] / "devtools/replica/site/expected.json").read_text(encoding="utf-8"))
+    (Path(__file__).resolve().parents[2] / "devtools/replica/site/expected.json").read_text(encoding="utf-8"))

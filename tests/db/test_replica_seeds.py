@@ -4,7 +4,7 @@ The replica's pages follow the real site's markup (constant declared offsets, th
 credits, embeds, PR markers, long reads under /article/). Each exported file must be exactly the
 seed-file format filled with what its page visibly shows (devtools/replica/site/expected.json,
 written by the site builder from the data it renders, checked against the hand-written records in
-tests/test_replica.py): title, published_at in UTC from the Almaty wall clock, the named people,
+tests/unit/test_replica.py): title, published_at in UTC from the Almaty wall clock, the named people,
 the source's name, the canonical URL and the article's lines without any noise line.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import truncate_all
 from news_etl import db as dbmod
-from replica_expected import BY_URL, SHOWN
+from support.replica_expected import BY_URL, SHOWN
 
 from devtools.replica import SITE_DIR, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "seeds" / "000_058bb5e5475679ac.txt"
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 # Both sides of 2024-03-01 (UTC+6, then UTC+5), both markup generations, a day with long reads.

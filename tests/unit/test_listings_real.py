@@ -13,14 +13,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from _loopback import ALLOW_ALL, Loopback, html
 from news_etl.discover import discover_day
 from news_etl.discover.archive import read_listing
 from news_etl.discover.collect import UrlCollector
 from news_etl.fetch import Fetcher
 from news_etl.sources import get_source
+from support.loopback import ALLOW_ALL, Loopback, html
 
-LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "real-pages" / "tengrinews" / "listings"
+LISTINGS = Path(__file__).resolve().parents[3] / "shared" / "real-pages" / "tengrinews" / "listings"
 pytestmark = pytest.mark.skipif(not LISTINGS.is_dir(), reason=f"real listing pages not found at {LISTINGS}")
 
 SOURCE = get_source("tengrinews")

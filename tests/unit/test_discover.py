@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from _loopback import ALLOW_ALL, Loopback, html
 from news_etl.discover import discover_day, discover_latest
 from news_etl.errors import RetryableFailure
 from news_etl.fetch import Fetcher
 from news_etl.sources import get_source
+from support.loopback import ALLOW_ALL, Loopback, html
 
 SOURCE = get_source("tengrinews")
 DAY = "/news/2019/11/05/"

@@ -8,11 +8,11 @@ import tracemalloc
 import zlib
 
 import pytest
-from _loopback import ALLOW_ALL, Loopback, html
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.fetch import Fetcher
 from news_etl.rawpages import StoredPages, latest_page, save_page
 from news_etl.sources import get_source
+from support.loopback import ALLOW_ALL, Loopback, html
 
 SOURCE = get_source("tengrinews")
 ARTICLE = "/kazakhstan_news/almatyi-sankt-peterburg-razrabotayut-dorojnuyu-kartu-383322/"

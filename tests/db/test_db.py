@@ -71,7 +71,7 @@ def test_unknown_newer_migration_is_refused(database_url: str) -> None:
 def _env() -> dict[str, str]:
     import os
 
-    return {**os.environ, "PYTHONPATH": str(Path(db.__file__).resolve().parents[1])}
+    return {**os.environ, "PYTHONPATH": str(Path(db.__file__).resolve().parents[2])}
 
 
 def test_embedded_server_is_reused_survives_restart_and_stops(tmp_path: Path) -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from news_etl.sources import get_source
-from replica_expected import BY_ID, EXPECTED, SAMPLE_ID, SAMPLE_SEED, SHOWN, Expected
+from support.replica_expected import BY_ID, EXPECTED, SAMPLE_ID, SAMPLE_SEED, SHOWN, Expected
 
 from devtools.replica import SITE_DIR
 
 parse = pytest.importorskip("news_etl.parse")  # written in parallel by the source engineer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # Pages stored in windows-1251 (the charset faults); the fetcher decodes them, here we do.
 CP1251 = {596204, 596205, 596206}
 

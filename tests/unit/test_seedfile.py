@@ -18,7 +18,7 @@ from news_etl.seedfile import (
     write_seed_file,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "seeds" / "000_058bb5e5475679ac.txt"
 SHARED_SAMPLE = REPO.parent / "shared" / "seeds" / "000_058bb5e5475679ac.txt"
 

@@ -13,7 +13,7 @@ import pytest
 from news_etl import settings
 from news_etl.sources import SourceConfigError, read_sources
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "seeds" / "000_058bb5e5475679ac.txt"
 
 

@@ -21,7 +21,7 @@ from news_etl import pipeline
 
 from devtools.replica import SITE_DIR, SOURCES_FILE, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 EMPTY_DAY = "2021-06-15"  # the replica has no archive for it: zero articles
 

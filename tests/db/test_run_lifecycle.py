@@ -24,7 +24,7 @@ import pytest
 
 from devtools.replica import SITE_DIR, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DAY = "2019-11-05"
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 EXPECTED = set(MANIFEST["days"][DAY]["expected_loaded"])

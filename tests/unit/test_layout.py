@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PLUGINS = REPO / "plugins"
 LIBRARY = PLUGINS / "news_etl"
 MAX_LINES = 400

@@ -36,7 +36,7 @@ def test_production_sources_file_sits_beside_sql_and_holds_only_real_sites(monke
     monkeypatch.delenv("NEWS_ETL_SQL_DIR", raising=False)
     path = settings.sources_file()
     # One rule for both: the project directory, where the repository keeps them.
-    assert path == Path(__file__).resolve().parents[1] / "sources.yaml"
+    assert path == Path(__file__).resolve().parents[2] / "sources.yaml"
     assert path.parent == settings.sql_dir().parent and (settings.sql_dir() / "migrations").is_dir()
     config = read_sources(path)
     assert config.problems == ()
@@ -50,7 +50,7 @@ def test_production_sources_file_sits_beside_sql_and_holds_only_real_sites(monke
 
 
 def test_replica_sources_are_production_tengrinews_and_the_fictional_sites() -> None:
-    production = _entries(Path(__file__).resolve().parents[1] / "sources.yaml")
+    production = _entries(Path(__file__).resolve().parents[2] / "sources.yaml")
     replica = _entries(REPLICA_SOURCES)
     assert list(replica) == ["tengrinews", "steppeinfo", "caspianwire"]
     # The same Tengrinews as deployed: an edit of one copy must be made to the other.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 UV = Path(sys.executable).with_name("uv")
 
 pytestmark = pytest.mark.skipif(not UV.exists(), reason="uv (from requirements.lock) builds the wheel")

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from news_etl.extract import extract_generic
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "article-extraction"
+BENCH = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "article-extraction"
 
 pytestmark = pytest.mark.skipif(
     not (BENCH / "ground-truth.json").exists(),

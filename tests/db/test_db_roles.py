@@ -21,7 +21,7 @@ from news_etl import db, settings
 
 from devtools.replica import SITE_DIR, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((SITE_DIR / "manifest.json").read_text(encoding="utf-8"))
 
 

@@ -17,7 +17,7 @@ import pytest
 from news_etl import db as dbmod
 from news_etl import ledger
 from news_etl.load import ensure_source, load_articles
-from test_load import synthetic_article
+from support.texts import synthetic_article
 
 SPAWN = multiprocessing.get_context("spawn")  # fresh interpreters: nothing shared but the database
 

@@ -19,7 +19,7 @@ from test_views import EXPECTED_VIEWS, load_fixture
 
 from devtools import analysts_doc
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from news_etl import dedup
-from test_load import PARK, PARK_FULL, russian_text
+from support.texts import PARK, PARK_FULL, russian_text
 
 
 def test_content_hash_ignores_case_spacing_and_punctuation_only():
