@@ -38,21 +38,30 @@ def validate_batch(batch: Batch) -> None:
 def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
     """(why ``article`` cannot be loaded or None, the raw digest of its title and body).
 
-    Computing the digest encodes the title and body, which fails on a lone
-    surrogate: for them that is the storability check, and the per-field check
-    runs only when it fails (it costs a rerun several times the digest).
+    Every text field is looked at once: computing the digest encodes the title
+    and body (which fails on a lone surrogate), the other fields are joined
+    (which fails on a value that is not text) and encoded together, and each
+    piece is searched for NUL. Only an article that fails this gets the look
+    field by field that names the field (:func:`_bad_text`).
     """
     try:
         digest = dedup.raw_digest(article.title, article.body)
-        checked = ("title", "body")
+        others = "".join([value for value in _other_texts(article) if value is not None])
+        others.encode("utf-8")
+        storable = "\x00" not in others and "\x00" not in article.title and "\x00" not in article.body
     except (AttributeError, TypeError, UnicodeEncodeError):
-        digest, checked = b"", ()
-    for name in _TEXT_FIELDS:
-        value = getattr(article, name, None)
-        problem = _nul_problem(value) if name in checked else _bad_text(value)
-        if problem:
-            return Rejected("load", "invalid_utf8", f"{name}: {problem}"), b""
+        digest, storable = b"", False
+    if not storable:
+        for name in _TEXT_FIELDS:
+            problem = _bad_text(getattr(article, name, None))
+            if problem:
+                return Rejected("load", "invalid_utf8", f"{name}: {problem}"), b""
     return _content_problem(article, now, settings), digest
+
+
+def _other_texts(article: Article) -> tuple:
+    """The text fields other than the title and body."""
+    return (article.url, article.author, article.source_key, article.source_article_id, article.source_name)
 
 
 def _bad_text(value: Any) -> str | None:
@@ -71,12 +80,7 @@ def _bad_text(value: Any) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"lone surrogate {value[exc.start]!r} at character {exc.start}"
-    return _nul_problem(value)
-
-
-def _nul_problem(value: str) -> str | None:
-    """PostgreSQL text cannot hold NUL."""
-    if "\x00" in value:
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
         return f"NUL character at character {value.index(chr(0))}"
     return None
 
