@@ -103,7 +103,8 @@ class Batch:
             if n in self.rejected:
                 problem = self.rejected[n]
                 url = printable(article.url) or f"(no url #{n})"
-                rows.append((n, url, "rejected", None, problem.stage, problem.reason, printable(problem.detail)))
+                rows.append((n, url, "rejected", None, problem.stage, problem.reason,
+                             printable(problem.detail)))
             else:
                 item = self.items[n]
                 rows.append((n, article.url, item.outcome, item.ledger_article_id, item.reason and "load",
