@@ -7,6 +7,7 @@ recorded in the ledger and the rest of its batch goes on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,13 +25,15 @@ def validate_article(article: Article, *, now: datetime | None = None,
     return _checked(article, now or datetime.now(UTC), settings)[0]
 
 
-def validate_batch(batch: Batch) -> None:
-    """Sort the batch's articles into items (with their exact-text digest) and rejects."""
+def validated_items(batch: Batch) -> Iterator[Item]:
+    """Sort the batch's articles into items (with their exact-text digest) and rejects; yields each
+    item as soon as it is found valid."""
     now = datetime.now(UTC)
     for n, article in enumerate(batch.articles):
         problem, digest = _checked(article, now, batch.settings)
         if problem is None:
-            batch.items[n] = Item(n, article, digest)
+            item = batch.items[n] = Item(n, article, digest)
+            yield item
         else:
             batch.reject(n, problem)
 
