@@ -24,7 +24,7 @@ from news_etl.errors import Rejected
 from news_etl.load.batch import DEFAULT_SETTINGS, Batch, Item, LoadSettings, Outcome
 from news_etl.load.duplicates import mark_exact_duplicates, mark_near_duplicates
 from news_etl.load.match import KEYS_TABLE, match_stored, send_keys
-from news_etl.load.validate import validated_items
+from news_etl.load.validate import validate_batch
 from news_etl.load.write import resolve_originals, write_articles, write_urls_and_duplicates
 from news_etl.record import Article
 
@@ -41,13 +41,12 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
     in the same transaction.
     """
     batch = Batch(run_id, list(articles), settings or DEFAULT_SETTINGS, near_policy)
+    validate_batch(batch)
     try:
         with conn.cursor() as cur:
-            # Each valid article's key is sent as soon as it is checked: the server stores the first
-            # keys while the rest are checked (bench/load_bench.py, the rerun).
-            send_keys(cur, validated_items(batch))
             _lock_sources(cur, batch)
             pending = list(batch.items.values())
+            send_keys(cur, pending)  # the batch's keys stay on the server until its ledger rows are written
             while pending:
                 pending = _load_round(cur, batch, pending)
             keyed, full = batch.ledger_rows()

@@ -12,7 +12,7 @@ round matches its own, and the run ledger takes their URLs from there
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from news_etl.load.batch import Item
@@ -78,7 +78,7 @@ class StoredMatch:
 _FIELDS = tuple(StoredMatch.__slots__)
 
 
-def send_keys(cur, items: Iterable[Item]) -> None:
+def send_keys(cur, items: Sequence[Item]) -> None:
     """Put the keys of a batch's items in :data:`KEYS_TABLE` (one COPY, no bodies), replacing any before."""
     temp_table(cur, KEYS_TABLE, "i int, source_key text, sid text, url text, raw bytea")
     copy_lines(cur, KEYS_TABLE, _KEYS_COLUMNS, map(_key_line, items))

@@ -7,7 +7,6 @@ recorded in the ledger and the rest of its batch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,15 +24,13 @@ def validate_article(article: Article, *, now: datetime | None = None,
     return _checked(article, now or datetime.now(UTC), settings)[0]
 
 
-def validated_items(batch: Batch) -> Iterator[Item]:
-    """Sort the batch's articles into items (with their exact-text digest) and rejects; yields each
-    item as soon as it is found valid."""
+def validate_batch(batch: Batch) -> None:
+    """Sort the batch's articles into items (with their exact-text digest) and rejects."""
     now = datetime.now(UTC)
     for n, article in enumerate(batch.articles):
         problem, digest = _checked(article, now, batch.settings)
         if problem is None:
-            item = batch.items[n] = Item(n, article, digest)
-            yield item
+            batch.items[n] = Item(n, article, digest)
         else:
             batch.reject(n, problem)
 
@@ -41,30 +38,21 @@ def validated_items(batch: Batch) -> Iterator[Item]:
 def _checked(article: Article, now: datetime, settings: LoadSettings) -> tuple[Rejected | None, bytes]:
     """(why ``article`` cannot be loaded or None, the raw digest of its title and body).
 
-    Every text field is looked at once: computing the digest encodes the title
-    and body (which fails on a lone surrogate), the other fields are joined
-    (which fails on a value that is not text) and encoded together, and each
-    piece is searched for NUL. Only an article that fails this gets the look
-    field by field that names the field (:func:`_bad_text`).
+    Computing the digest encodes the title and body, which fails on a lone
+    surrogate: for them that is the storability check, and the per-field check
+    runs only when it fails (it costs a rerun several times the digest).
     """
     try:
         digest = dedup.raw_digest(article.title, article.body)
-        others = "".join([value for value in _other_texts(article) if value is not None])
-        others.encode("utf-8")
-        storable = "\x00" not in others and "\x00" not in article.title and "\x00" not in article.body
+        checked = ("title", "body")
     except (AttributeError, TypeError, UnicodeEncodeError):
-        digest, storable = b"", False
-    if not storable:
-        for name in _TEXT_FIELDS:
-            problem = _bad_text(getattr(article, name, None))
-            if problem:
-                return Rejected("load", "invalid_utf8", f"{name}: {problem}"), b""
+        digest, checked = b"", ()
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name, None)
+        problem = _nul_problem(value) if name in checked else _bad_text(value)
+        if problem:
+            return Rejected("load", "invalid_utf8", f"{name}: {problem}"), b""
     return _content_problem(article, now, settings), digest
-
-
-def _other_texts(article: Article) -> tuple:
-    """The text fields other than the title and body."""
-    return (article.url, article.author, article.source_key, article.source_article_id, article.source_name)
 
 
 def _bad_text(value: Any) -> str | None:
@@ -83,7 +71,12 @@ def _bad_text(value: Any) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"lone surrogate {value[exc.start]!r} at character {exc.start}"
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+    return _nul_problem(value)
+
+
+def _nul_problem(value: str) -> str | None:
+    """PostgreSQL text cannot hold NUL."""
+    if "\x00" in value:
         return f"NUL character at character {value.index(chr(0))}"
     return None
 
