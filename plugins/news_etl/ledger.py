@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg2.extras import Json
 
-from news_etl.pgcopy import copy_rows, temp_table
+from news_etl.pgcopy import array_literal, copy_rows, temp_table
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate_exact", "duplicate_near", "rejected", "failed")
 
@@ -135,6 +135,39 @@ ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome, article_id =
 INSERT INTO rejects (run_id, url, stage, reason, detail)
 SELECT %(run_id)s, url, coalesce(stage, 'unknown'), coalesce(reason, 'unspecified'), detail
 FROM ledger_rows WHERE outcome = 'rejected'
+"""
+
+
+def record_keyed_outcomes(cur, run_id: int, keys_table: str,
+                          rows: Sequence[tuple[int, str, int | None]]) -> None:
+    """``record_outcomes`` for URLs already on the server: rows of (key, outcome, article_id).
+
+    Each key is an ``i`` of ``keys_table``, a temporary table of the session with
+    columns ``i`` (unique) and ``url``, one row per URL. The loader has sent each
+    URL of its batch there once; taking them from there spares a second COPY
+    (bench/load_bench.py, the rerun). No reason or detail: a rejected URL goes
+    through ``record_outcomes``.
+    """
+    if not rows:
+        return
+    keys, outcomes, article_ids = zip(*rows, strict=True)
+    unknown = set(outcomes).difference(OUTCOMES) | ({"rejected"} & set(outcomes))
+    if unknown:
+        raise ValueError(f"outcomes {sorted(unknown)} cannot be recorded by key")
+    cur.execute(_WRITE_KEYED_OUTCOMES.format(keys_table=keys_table),
+                {"run_id": run_id, "keys": array_literal(keys), "outcomes": array_literal(outcomes),
+                 "article_ids": array_literal(article_ids)})
+    if cur.rowcount != len(rows):  # a key missing from keys_table would leave its URL without an outcome
+        raise LedgerError(f"{len(rows) - cur.rowcount} of {len(rows)} keys are not in {keys_table}")
+
+
+_WRITE_KEYED_OUTCOMES = """
+INSERT INTO run_urls (run_id, url, outcome, article_id)
+SELECT %(run_id)s, k.url, q.outcome, q.article_id
+FROM unnest(%(keys)s::int[], %(outcomes)s::text[], %(article_ids)s::bigint[]) AS q(i, outcome, article_id)
+JOIN {keys_table} k ON k.i = q.i
+ON CONFLICT (run_id, url) DO UPDATE SET outcome = EXCLUDED.outcome, article_id = EXCLUDED.article_id,
+    stage = NULL, reason = NULL, detail = NULL, updated_at = now()
 """
 
 

@@ -3,7 +3,9 @@
 The loader and the run ledger ship one row per article of a batch. COPY costs
 a few microseconds per row, where binding the same values as arrays of an
 ``INSERT ... SELECT FROM unnest(...)`` costs several times that: the floors
-of bench/load_bench.py depend on it.
+of bench/load_bench.py depend on it. The hot tables format their lines
+themselves with :func:`escape` and :data:`NULL` (:func:`copy_lines`); the
+others go through :func:`copy_value` (:func:`copy_rows`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+NULL = "\\N"  # NULL in COPY's text format
+
 
 def escape(text: str) -> str:
     """``text`` escaped for COPY's text format."""
@@ -21,16 +25,21 @@ def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
+def bytea(value: bytes) -> str:
+    """A bytea value in COPY's text format (hex, its backslash escaped)."""
+    return "\\\\x" + value.hex()
+
+
 def copy_value(value: Any) -> str:
-    """One value in COPY's text format (None is NULL)."""
+    """One value of any supported type in COPY's text format (None is NULL)."""
     if value is None:
-        return "\\N"
+        return NULL
     if isinstance(value, str):
         return escape(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, bytes | bytearray | memoryview):
-        return "\\\\x" + bytes(value).hex()
+        return bytea(bytes(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict | list):
@@ -39,8 +48,22 @@ def copy_value(value: Any) -> str:
 
 
 def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``table``, formatted as the server reads them."""
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _Lines(rows), size=_CHUNK)
+    """COPY ``rows`` (tuples in ``columns`` order) into ``table``, each value through :func:`copy_value`."""
+    copy_lines(cur, table, columns, ("\t".join(map(copy_value, row)) + "\n" for row in rows))
+
+
+def copy_lines(cur, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """COPY ``lines`` (each a row in COPY's text format, ending in a newline) into ``table``."""
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _Lines(lines), size=_CHUNK)
+
+
+def array_literal(values: Iterable[int | str | None]) -> str:
+    """``values`` as one PostgreSQL array literal, e.g. ``{1,NULL,3}``, to bind with a cast (``%s::int[]``).
+
+    For numbers and plain words only (nothing to quote). psycopg2 adapts a list
+    value by value, about a microsecond each; one string is bound at once.
+    """
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
 # Characters handed to the server at a time: large enough that round trips do not count, small
@@ -49,10 +72,10 @@ _CHUNK = 1 << 16
 
 
 class _Lines:
-    """A file for ``copy_expert`` whose ``read`` formats the next rows as COPY lines."""
+    """A file for ``copy_expert`` whose ``read`` hands over the next lines."""
 
-    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
-        self._lines = ("\t".join(map(copy_value, row)) + "\n" for row in rows)
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
 
     def read(self, size: int = -1) -> str:
         parts: list[str] = []

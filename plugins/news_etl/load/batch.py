@@ -2,7 +2,7 @@
 
 Each stage of the loader (validate, match, duplicates, write) reads and fills
 in the same :class:`Batch`; at the end it gives every input article exactly
-one outcome (:meth:`Batch.ledger_rows`, :meth:`Batch.outcomes`).
+one outcome (:meth:`Batch.rows`).
 """
 
 from __future__ import annotations
@@ -96,20 +96,34 @@ class Batch:
         self.items.pop(index, None)
         self.rejected[index] = problem
 
-    def ledger_rows(self) -> list[tuple]:
-        """(url, outcome, article_id, stage, reason, detail) per article, for ``ledger.record_outcomes``."""
+    def rows(self) -> list[tuple[int, str, str, int | None, str | None, str | None, str | None]]:
+        """(index, url, outcome, article_id, stage, reason, detail) per input article, in input order."""
         rows = []
         for n, article in enumerate(self.articles):
             if n in self.rejected:
                 problem = self.rejected[n]
                 url = printable(article.url) or f"(no url #{n})"
-                rows.append((url, "rejected", None, problem.stage, problem.reason, printable(problem.detail)))
+                rows.append((n, url, "rejected", None, problem.stage, problem.reason,
+                             printable(problem.detail)))
             else:
                 item = self.items[n]
-                rows.append((article.url, item.outcome, item.ledger_article_id, item.reason and "load",
+                rows.append((n, article.url, item.outcome, item.ledger_article_id, item.reason and "load",
                              item.reason, item.detail))
         return rows
 
+    def ledger_rows(self) -> tuple[list[tuple[int, str, int | None]], list[tuple]]:
+        """The batch's rows for the run ledger, one per URL (the last article with a URL has the last word):
+
+        - (index, outcome, article_id) of items recorded without a reason, for
+          ``ledger.record_keyed_outcomes`` (their URLs are on the server with their keys);
+        - (url, outcome, article_id, stage, reason, detail) of the others, for ``ledger.record_outcomes``.
+        """
+        last = {row[1]: row for row in self.rows()}.values()
+        keyed = [(n, outcome, article_id) for n, _url, outcome, article_id, _stage, reason, _detail in last
+                 if reason is None]
+        full = [row[1:] for row in last if row[5] is not None]
+        return keyed, full
+
     def outcomes(self) -> list[Outcome]:
         """(url, outcome, article_id) per input article, in input order."""
-        return [(url, outcome, article_id) for url, outcome, article_id, *_ in self.ledger_rows()]
+        return [(url, outcome, article_id) for _n, url, outcome, article_id, *_ in self.rows()]

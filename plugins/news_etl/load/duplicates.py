@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from news_etl import dedup
 from news_etl.load.batch import Batch, Item
+from news_etl.pgcopy import array_literal
 
 # The first stored article with each content hash: one probe per hash of the
 # (content_hash, article_id) index, which gives the lowest id directly.
@@ -30,8 +31,8 @@ def mark_exact_duplicates(cur, new: Sequence[Item]) -> list[Item]:
     """Mark new items whose content hash is stored or given earlier in the batch; returns the others."""
     if not new:
         return []
-    cur.execute(STORED_WITH_HASH, {"indexes": [it.index for it in new],
-                                   "hashes": [it.content_hash for it in new]})
+    cur.execute(STORED_WITH_HASH, {"indexes": array_literal(it.index for it in new),
+                                   "hashes": array_literal(it.content_hash for it in new)})
     stored = {i: (article_id, source_key) for i, article_id, source_key in cur.fetchall()}
     first_with_hash: dict[str, Item] = {}
     others = []

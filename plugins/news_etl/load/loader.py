@@ -23,7 +23,7 @@ from news_etl import dedup, ledger
 from news_etl.errors import Rejected
 from news_etl.load.batch import DEFAULT_SETTINGS, Batch, Item, LoadSettings, Outcome
 from news_etl.load.duplicates import mark_exact_duplicates, mark_near_duplicates
-from news_etl.load.match import match_stored
+from news_etl.load.match import KEYS_TABLE, match_stored, send_keys
 from news_etl.load.validate import validate_batch
 from news_etl.load.write import resolve_originals, write_articles, write_urls_and_duplicates
 from news_etl.record import Article
@@ -46,9 +46,12 @@ def load_articles(conn, articles: Sequence[Article], *, run_id: int, near_policy
         with conn.cursor() as cur:
             _lock_sources(cur, batch)
             pending = list(batch.items.values())
+            send_keys(cur, pending)  # the batch's keys stay on the server until its ledger rows are written
             while pending:
                 pending = _load_round(cur, batch, pending)
-            ledger.record_outcomes(cur, run_id, batch.ledger_rows())
+            keyed, full = batch.ledger_rows()
+            ledger.record_keyed_outcomes(cur, run_id, KEYS_TABLE, keyed)
+            ledger.record_outcomes(cur, run_id, full)
         if commit:
             conn.commit()
     except BaseException:

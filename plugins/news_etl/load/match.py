@@ -5,7 +5,9 @@ its articles, else its URL: the canonical URL of a stored article, or one of
 the other URLs it was seen under (``article_urls``). The keys of the items
 go to the server in one COPY (no bodies) and come back matched in one
 statement; a rerun then needs no content hash when the stored exact-text
-digest is the item's.
+digest is the item's. The keys stay on the server for the whole batch: each
+round matches its own, and the run ledger takes their URLs from there
+(``ledger.record_keyed_outcomes``) instead of receiving them a second time.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from news_etl.load.batch import Item
-from news_etl.pgcopy import copy_rows, temp_table
+from news_etl.pgcopy import NULL, array_literal, bytea, copy_lines, escape, temp_table
 
-_KEYS_TABLE = "load_keys"
+KEYS_TABLE = "load_keys"  # (i: item index, source_key, sid, url, raw: raw digest) per valid item
 _KEYS_COLUMNS = ("i", "source_key", "sid", "url", "raw")
 
-# For each key of load_keys, the stored article its source id names (sid_*) and the one its
+# For each key of load_keys of this round, the stored article its source id names (sid_*) and the one its
 # URL names (url_*), when there is one. The URL is looked up only when the source id found
 # nothing or an article with another canonical URL. LIMIT 1 keeps each LATERAL subquery an
 # index lookup (the unique constraints allow one row anyway): without it the planner, which
@@ -53,7 +55,7 @@ LEFT JOIN LATERAL (
     WHERE s.article_id IS NULL OR s.canonical_url <> k.url
     LIMIT 1
 ) u ON true
-WHERE s.article_id IS NOT NULL OR u.article_id IS NOT NULL
+WHERE k.i = ANY(%(round)s::int[]) AND (s.article_id IS NOT NULL OR u.article_id IS NOT NULL)
 """
 
 
@@ -76,13 +78,22 @@ class StoredMatch:
 _FIELDS = tuple(StoredMatch.__slots__)
 
 
+def send_keys(cur, items: Sequence[Item]) -> None:
+    """Put the keys of a batch's items in :data:`KEYS_TABLE` (one COPY, no bodies), replacing any before."""
+    temp_table(cur, KEYS_TABLE, "i int, source_key text, sid text, url text, raw bytea")
+    copy_lines(cur, KEYS_TABLE, _KEYS_COLUMNS, map(_key_line, items))
+
+
+def _key_line(item: Item) -> str:
+    a = item.article
+    sid = escape(a.source_article_id) if a.source_article_id else NULL
+    return f"{item.index}\t{escape(a.source_key)}\t{sid}\t{escape(a.url)}\t{bytea(item.raw_digest)}\n"
+
+
 def stored_matches(cur, items: Sequence[Item]) -> dict[int, StoredMatch]:
-    """:data:`MATCH_STORED` for ``items``: their matches by item index (unmatched items are absent)."""
-    temp_table(cur, _KEYS_TABLE, "i int, source_key text, sid text, url text, raw bytea")
-    copy_rows(cur, _KEYS_TABLE, _KEYS_COLUMNS,
-              ((it.index, it.article.source_key, it.article.source_article_id or None, it.article.url,
-                it.raw_digest) for it in items))
-    cur.execute(MATCH_STORED)
+    """:data:`MATCH_STORED` for ``items`` (their keys sent): their matches by item index (unmatched
+    items are absent)."""
+    cur.execute(MATCH_STORED, {"round": array_literal(it.index for it in items)})
     columns = tuple(d.name for d in cur.description)
     if columns != _FIELDS:  # the statement and the record are edited together
         raise RuntimeError(f"MATCH_STORED returns {columns}, StoredMatch expects {_FIELDS}")
@@ -90,7 +101,8 @@ def stored_matches(cur, items: Sequence[Item]) -> dict[int, StoredMatch]:
 
 
 def match_stored(cur, items: Sequence[Item]) -> list[Item]:
-    """Give each item its stored article (or an identity conflict); returns the items to defer.
+    """Give each item (its key sent) its stored article (or an identity conflict); returns the items
+    to defer.
 
     Items are of one round, with pairwise distinct identities; two of them can
     still resolve to one stored article (its source id and another URL of it):
