@@ -34,7 +34,7 @@ from news_etl.boilerplate import EMBED_SELECTORS, is_boilerplate, is_edge_furnit
 from news_etl.dates import PageDate
 from news_etl.metadata import PageMetadata, read_metadata
 from news_etl.page_dates import TEXT_DATE, page_date
-from news_etl.page_metadata import page_author, page_title
+from news_etl.page_metadata import clean_text, page_author, page_title, words
 
 
 @dataclass
@@ -55,16 +55,7 @@ class GenericExtraction:
         return self.published.at.astimezone(UTC) if self.published else None
 
 
-_WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-
-
-def _clean(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 # ---------------------------------------------------------------- body
@@ -116,8 +107,8 @@ def _find(blocks: Blocks, keys: set[str], tags: tuple[str, ...]) -> Iterator[tup
 
 
 def _link_density(node: HtmlElement) -> float:
-    text = len(_clean(node.text_content())) or 1
-    return sum(len(_clean(a.text_content())) for a in node.iterfind(".//a")) / text
+    text = len(clean_text(node.text_content())) or 1
+    return sum(len(clean_text(a.text_content())) for a in node.iterfind(".//a")) / text
 
 
 def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) -> tuple[list[str], list[str]]:
@@ -160,7 +151,7 @@ def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) ->
         story = next(node.iterancestors("article"), None)
         if story is not None and main_story is not None and story is not main_story:
             continue
-        texts = [_clean(p.text_content()) for p in node.iterfind("p")]
+        texts = [clean_text(p.text_content()) for p in node.iterfind("p")]
         texts = [t for t in texts if t and _key(t) not in known]
         # A chunk of an article is several paragraphs of prose; a lone quote box or
         # a "don't miss" strip sharing the class is not.
@@ -174,12 +165,12 @@ def _sibling_chunks(tree: HtmlElement, blocks: Blocks, paragraphs: list[str]) ->
 def _tidy(paragraphs: list[str], *, title: str | None, description: str | None) -> list[str]:
     """Drop a repeated headline/standfirst at the top and boilerplate lines."""
     out = list(paragraphs)
-    title_words = _words(title or "")
+    title_words = words(title or "")
     # Only an exact repeat: a lead sentence often paraphrases the headline closely.
-    while out and title_words and _words(out[0])[:len(title_words)] == title_words:
+    while out and title_words and words(out[0])[:len(title_words)] == title_words:
         rest = out[0][len(title or ""):] if out[0].startswith(title or "") else ""
         # The headline alone, or with the date an older layout nests in it.
-        if _words(out[0]) != title_words and not (rest and len(rest) <= 40 and TEXT_DATE.search(rest)):
+        if words(out[0]) != title_words and not (rest and len(rest) <= 40 and TEXT_DATE.search(rest)):
             break
         out.pop(0)
     # Furniture sits at the edges (newsletter boxes, "follow us", related links): only the
@@ -261,7 +252,7 @@ def _embedded_paragraphs(tree: HtmlElement) -> list[str]:
                 fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
             except (ValueError, etree.ParserError):
                 continue
-            found = [t for p in fragment.iter("p") if (t := _clean(p.text_content()))
+            found = [t for p in fragment.iter("p") if (t := clean_text(p.text_content()))
                      and not any(a.tag == "figure" or "caption" in (a.get("class") or "")
                                  for a in p.iterancestors())]
             if len(" ".join(found)) > len(" ".join(best)):
@@ -283,7 +274,7 @@ def _body(tree: HtmlElement, url: str | None, metadata: PageMetadata,
     ld = metadata.article
     declared = ld.get("articleBody") if isinstance(ld.get("articleBody"), str) else ""
     declared_paras = _paragraphs(declared)
-    if declared_paras and len(_clean(declared)) > 2 * len(" ".join(paragraphs)) + 200:
+    if declared_paras and len(clean_text(declared)) > 2 * len(" ".join(paragraphs)) + 200:
         # trafilatura found little while the page declares its full text.
         paragraphs, method = declared_paras, "json-ld"
     if len(" ".join(paragraphs)) < _EMPTY_TEXT and (embedded := _embedded_paragraphs(tree)) and \

@@ -25,11 +25,13 @@ _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
 
-def _clean(text: str | None) -> str:
+def clean_text(text: str | None) -> str:
+    """``text`` with every run of white space as one space, stripped."""
     return _WS.sub(" ", text or "").strip()
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
+    """The lower-cased words of ``text``: how headlines and lines are compared."""
     return _WORD.findall(text.lower())
 
 
@@ -56,7 +58,7 @@ def _is_brand(part: str, site_names: list[str]) -> bool:
     if lowered in {s.lower() for s in site_names if s}:
         return True
     labels = _brand_labels(site_names)
-    return lowered.replace(" ", "") in labels or bool(labels & set(_words(part)))
+    return lowered.replace(" ", "") in labels or bool(labels & set(words(part)))
 
 
 def _strip_site_name(title: str, site_names: list[str], *, guess: bool = True) -> str:
@@ -79,9 +81,9 @@ def _strip_site_name(title: str, site_names: list[str], *, guess: bool = True) -
 
 def _heading_text(node: HtmlElement) -> str:
     """A heading's text without a date element nested in it (older layouts put one there)."""
-    text = _clean(node.text_content())
+    text = clean_text(node.text_content())
     for child in node.iterdescendants():
-        inner = _clean(child.text_content()) if isinstance(child.tag, str) else ""
+        inner = clean_text(child.text_content()) if isinstance(child.tag, str) else ""
         if inner and len(inner) <= 40 and TEXT_DATE.search(inner) and text.endswith(inner):
             text = text[: -len(inner)].strip()
         elif inner and len(inner) <= 40 and TEXT_DATE.search(inner) and text.startswith(inner):
@@ -114,8 +116,8 @@ def _visible_headings(tree: HtmlElement) -> list[tuple[str, list[str]]]:
         text = _heading_text(node)
         if not 3 <= len(text) <= 400:
             continue
-        parts = [_clean(c.text_content()) for c in node.iterdescendants() if isinstance(c.tag, str)]
-        children = [t for c in node if isinstance(c.tag, str) and (t := _clean(c.text_content()))]
+        parts = [clean_text(c.text_content()) for c in node.iterdescendants() if isinstance(c.tag, str)]
+        children = [t for c in node if isinstance(c.tag, str) and (t := clean_text(c.text_content()))]
         if len(children) == 2 and not children[0].endswith(":"):
             # Kicker and headline as the site's own declarations join them ("Topic: Headline").
             parts.insert(0, f"{children[0]}: {children[1]}")
@@ -125,7 +127,7 @@ def _visible_headings(tree: HtmlElement) -> list[tuple[str, list[str]]]:
 
 def _overlap(a: str, b: str) -> float:
     """Shared words over all the words of both (1.0: the same words)."""
-    sa, sb = set(_words(a)), set(_words(b))
+    sa, sb = set(words(a)), set(words(b))
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
@@ -134,7 +136,7 @@ def _without_kicker(heading: str, declared: list[str]) -> str:
 
     Only a declared headline counts (not the <title>, whose site-name stripping is a guess).
     """
-    lowered = {_clean(d).casefold() for d in declared}
+    lowered = {clean_text(d).casefold() for d in declared}
     for match in re.finditer(r"[:|–—]\s+", heading):
         rest = heading[match.end():]
         if match.start() <= 60 and rest.casefold() in lowered:
@@ -178,7 +180,7 @@ def page_title(tree: HtmlElement, metadata: PageMetadata) -> tuple[str | None, s
     """
     site_names = metadata.site_names()
     node = tree.find(".//title")
-    title_tag = _strip_site_name(_clean(node.text_content()), site_names) if node is not None else ""
+    title_tag = _strip_site_name(clean_text(node.text_content()), site_names) if node is not None else ""
     # A declared headline loses only a part that names the site: unlike the <title>,
     # its other parts are the publisher's headline ("BUDGET 3.0 | Sars gets R4bn…").
     declared = [_strip_site_name(t, site_names, guess=False) if layer != "json-ld" else t
@@ -231,16 +233,16 @@ def _byline(tree: HtmlElement, organizations: set[str], brands: tuple[str, ...])
     """
     nodes = _BYLINE_NODES(tree)
     # A byline that says "By …" first: the word marks it as one.
-    for node in sorted(nodes, key=lambda n: not BYLINE_PREFIX.match(_clean(n.text_content()))):
+    for node in sorted(nodes, key=lambda n: not BYLINE_PREFIX.match(clean_text(n.text_content()))):
         css = node.get("class") or ""
         if _NOT_BYLINE.search(css) and "author" not in css.replace("author-", "").split():
             continue
-        text = _clean(node.text_content())
+        text = clean_text(node.text_content())
         if not 0 < len(text) < 80:
             continue
         parent = node.getparent()
         same = [n for n in parent if n.get("class") == css] if parent is not None and css else [node]
-        if found := clean_authors([_clean(n.text_content()) for n in same], organizations, brands):
+        if found := clean_authors([clean_text(n.text_content()) for n in same], organizations, brands):
             return found
     return None
 
@@ -254,7 +256,7 @@ def page_author(tree: HtmlElement, metadata: PageMetadata, url: str | None) -> t
     organizations = metadata.organizations()
     # The site's name as its <title> appends it ("Headline | Site") names the publication too.
     node = tree.find(".//title")
-    organizations |= {p.lower() for p in _TITLE_SEPARATORS.split(_clean(node.text_content()))[1:]
+    organizations |= {p.lower() for p in _TITLE_SEPARATORS.split(clean_text(node.text_content()))[1:]
                       } if node is not None else set()
     brands = (urlsplit(url or "").hostname or "", *metadata.site_names())
     credited = metadata.credited_organizations()
