@@ -162,7 +162,7 @@ URLS_PER_FETCH_TASK = 50
 # with the batch (bench/load_bench.py measures the loader at this size). The batch is the largest
 # thing a run holds: at this size a 10,000-article run peaks within 15% of a 150-article one
 # (tests/db/test_memory.py).
-LOAD_BATCH_SIZE = 500
+LOAD_BATCH_SIZE = 1000
 
 # --- scheduling (dags/news_ingest.py) -----------------------------------------------------------
 
