@@ -247,8 +247,11 @@ def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -
     ordered = [sampler.peaks[d] for d in sorted(sampler.peaks)]
     if ordered:
         k = max(1, len(ordered) // 3)
-        print("  task peak RSS MB by third of the days: "
-              + ", ".join(f"{max(ordered[i:i + k]):.0f}" for i in range(0, len(ordered), k)))
+        thirds = [max(ordered[i:i + k]) for i in range(0, len(ordered), k)]
+        print("  task peak RSS MB by third of the days: " + ", ".join(f"{mb:.0f}" for mb in thirds))
+        # Flat: the last days' tasks peak within 15 % of the first days' (one batch's worth).
+        if thirds[-1] > 1.15 * thirds[0]:
+            failures.append(f"task memory grew over the backfill: {thirds[0]:.0f} -> {thirds[-1]:.0f} MB")
     print(f"  undisturbed run peak RSS {ref_rss:.0f} MB")
     print("soak " + ("passed" if not failures else "FAILED: " + "; ".join(failures)))
     return 0 if not failures else 1
