@@ -154,7 +154,7 @@ class Fetcher:
     # -- URL mapping -----------------------------------------------------
     def source_url(self, url: str) -> str:
         """``url`` on the source's own host (relative and mirror URLs mapped back)."""
-        absolute = urljoin(self.source.base_url + "/", url.strip())
+        absolute = self.source.absolute_url(url)
         parts = urlsplit(absolute)
         if self.mirror and parts.netloc == urlsplit(self.mirror).netloc:
             base = urlsplit(self.source.base_url)
