@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import signal
 import sys
@@ -33,6 +34,8 @@ import psycopg2
 import psycopg2.extensions
 
 from news_etl import settings
+
+log = logging.getLogger(__name__)
 
 # The first file of the development chain squashed into 001_baseline: no database
 # outside development ever held it, so such a database is reset, not upgraded.
@@ -223,6 +226,9 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
                 conn.commit()
             except psycopg2.Error as exc:
                 raise DatabaseError(f"migration {migration.path.name} failed: {_first_line(exc)}") from exc
+            for notice in conn.notices:  # what a migration could not do for this role, e.g. 004
+                log.warning("migration %s: %s", migration.path.name, notice.strip())
+            conn.notices.clear()
             applied_now.append(f"{migration.version}_{migration.name}")
     except psycopg2.Error as exc:
         raise DatabaseError(f"cannot migrate (it needs the schema owner's role): {_first_line(exc)}"

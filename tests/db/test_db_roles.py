@@ -108,6 +108,21 @@ def test_the_reader_cannot_take_the_migration_lock_nor_stall_a_run(db_url: str,
         reader.close()
 
 
+@pytest.mark.parametrize("statement", ["SELECT lo_create(0)", "SELECT lo_creat(-1)",
+                                       "SELECT lo_from_bytea(0, '\\x00'::bytea)"])
+def test_the_reader_cannot_create_large_objects(db_url: str, roles: dict[str, str], statement: str) -> None:
+    reader = psycopg2.connect(roles["reader"])
+    try:
+        with reader.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute(statement)
+    finally:
+        reader.close()
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_largeobject_metadata")
+        assert cur.fetchone() == (0,)
+    conn.close()
+
+
 def test_a_real_permission_error_reaches_the_user_in_one_line(db_url: str, roles: dict[str, str]) -> None:
     writer = urlsplit(roles["writer"]).username
     _admin(db_url, f"REVOKE INSERT ON raw_pages FROM {writer}")
