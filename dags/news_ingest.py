@@ -157,7 +157,8 @@ days). Or, where `default_timezone` is {source.timezone} (docker compose):
 **Manual run**: *Trigger* with the form: `date_from`/`date_to` (local days, override the
 interval), `reparse` (parse the stored raw pages again, no requests), `dry_run` (write
 nothing, record what would change), `base_url` (fetch from a mirror of the site; stored URLs
-stay canonical), `min_articles`.
+stay canonical; credentials in it are sent to the mirror only and never stored), `budget_seconds`
+(the run's time budget), `min_articles`.
 """
 
 
@@ -191,6 +192,12 @@ def make_ingest_dag(source: Source):
                               title="Mirror base URL",
                               description="Send requests to this mirror of the site (stored URLs "
                                           "stay canonical)."),
+            "budget_seconds": Param(None, type=["null", "integer"], minimum=1,
+                                    maximum=int(settings.RUN_TIMEOUT.total_seconds()),
+                                    title="Time budget (seconds)",
+                                    description="The run's whole time; URLs not fetched by then fail with "
+                                                "reason 'budget' (empty: NEWS_ETL_RUN_BUDGET_SECONDS, "
+                                                f"else {int(settings.RUN_BUDGET.total_seconds())})."),
             "min_articles": Param(source.min_articles_per_day, type="integer", minimum=0,
                                   title="Minimum articles per day",
                                   description="Fail the run below this many articles a day (default: "
@@ -209,22 +216,23 @@ def make_ingest_dag(source: Source):
             return pipeline.start_run(
                 news_db_url(), source.key, first, last, kind="airflow",
                 base_url=params.get("base_url") or None, reparse=bool(params.get("reparse")),
-                dry_run=bool(params.get("dry_run")),
+                dry_run=bool(params.get("dry_run")), budget_seconds=params.get("budget_seconds"),
                 airflow={"dag_id": getattr(dag_run, "dag_id", None) or f"{source.key}_ingest",
                          "run_id": getattr(dag_run, "run_id", None), "logical_date": logical_date})
 
         @task(on_failure_callback=_mark_run_failed)
-        def discover(ingest_run: int) -> list[list[str]]:
+        def discover(ingest_run: int, params=None) -> list[list[str]]:
             from news_etl import pipeline
 
-            return pipeline.discover(news_db_url(), ingest_run)
+            return pipeline.discover(news_db_url(), ingest_run, mirror_url=params.get("base_url") or None)
 
         @task(pool=pool, on_failure_callback=_mark_run_failed,
               max_active_tis_per_dagrun=settings.FETCH_TASKS_PER_RUN)
-        def fetch_and_parse(urls: list[str], ingest_run: int) -> dict[str, int]:
+        def fetch_and_parse(urls: list[str], ingest_run: int, params=None) -> dict[str, int]:
             from news_etl import pipeline
 
-            return pipeline.fetch_and_parse(news_db_url(), ingest_run, urls)
+            return pipeline.fetch_and_parse(news_db_url(), ingest_run, urls,
+                                            mirror_url=params.get("base_url") or None)
 
         # none_failed: a day with no URL maps zero batches (skipped) and must still be checked.
         @task(trigger_rule="none_failed", on_failure_callback=_mark_run_failed)

@@ -9,6 +9,7 @@ over real HTTP on loopback without touching the internet.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -101,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self, head: bool = False) -> None:
         path = urlsplit(self.path).path or "/"
         self.server.log_request_line(self.command, self.path)
+        if self.server.authorization and self.headers.get("Authorization") != self.server.authorization:
+            return self._send(401, b"", "text/html", {"WWW-Authenticate": 'Basic realm="replica"'}, head)
         fault, arg = self.server.faults.get(path, (None, None))
         if fault == "slow":
             time.sleep(self.server.slow_seconds)
@@ -198,6 +201,7 @@ class ReplicaHTTPServer(ThreadingHTTPServer):
         redirects = self.site_dir / "_redirects.json"
         self.redirects: dict[str, str] = json.loads(redirects.read_text()) if redirects.is_file() else {}
         self.slow_seconds = SLOW_SECONDS
+        self.authorization: str | None = None  # the Authorization header every request must carry
         self.requests: list[tuple[str, str, float]] = []
         self._lock = threading.Lock()
         self._hits: set[str] = set()
@@ -223,10 +227,13 @@ class ReplicaServer:
     """A running replica on a background thread; use as a context manager."""
 
     def __init__(self, site_dir: Path | str | None = None, host: str = "127.0.0.1", port: int = 0, *,
-                 site: str | None = None) -> None:
+                 site: str | None = None, basic_auth: tuple[str, str] | None = None) -> None:
         if site_dir is not None and site is not None:
             raise ValueError("give a site key or a site directory, not both")
         self.httpd = ReplicaHTTPServer((host, port), Path(site_dir or site_dir_for(site)))
+        if basic_auth:  # a mirror behind a login: anything else gets 401
+            token = base64.b64encode(":".join(basic_auth).encode()).decode()
+            self.httpd.authorization = f"Basic {token}"
         self.host, self.port = self.httpd.server_address[:2]
         self.base_url = f"http://{self.host}:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="replica", daemon=True)
@@ -269,9 +276,10 @@ class ReplicaServer:
 
 
 def serve(site_dir: Path | str | None = None, host: str = "127.0.0.1", port: int = 0, *,
-          site: str | None = None) -> ReplicaServer:
+          site: str | None = None, basic_auth: tuple[str, str] | None = None) -> ReplicaServer:
     """Start a replica on a background thread (port 0: any free port).
 
-    ``site`` picks a replica site by source key ("steppeinfo", "caspianwire"; default Tengrinews).
+    ``site`` picks a replica site by source key ("steppeinfo", "caspianwire"; default Tengrinews);
+    ``basic_auth`` (user, password) puts it behind a login.
     """
-    return ReplicaServer(site_dir, host, port, site=site)
+    return ReplicaServer(site_dir, host, port, site=site, basic_auth=basic_auth)

@@ -10,7 +10,7 @@ made safe and consistent by w3lib.
 from __future__ import annotations
 
 from posixpath import splitext
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -29,32 +29,39 @@ def _bare_host(host: str) -> str:
 
 
 def check_mirror_url(url: str) -> str:
-    """A ``--base-url`` as given, if it is an http(s) URL with a host and no credentials.
+    """A ``--base-url`` as given, if it is an http(s) URL with a host and a numeric port if any.
 
-    Credentials are refused rather than stored: the mirror URL is recorded with
-    the run (``ingest_runs.params``) and in every fetched page's final URL.
+    It may carry credentials (``https://user:password@mirror/``): the fetcher sends them
+    as HTTP basic auth to the mirror only, and what is recorded is ``redacted_url``.
     """
     text = (url or "").strip()
     if not text:
         raise ValueError("the mirror URL is empty")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"the mirror URL must be http:// or https:// with a host: {_redacted(text)!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(f"the mirror URL must not carry credentials (they would be stored with the run): "
-                         f"{_redacted(text)!r}")
+        raise ValueError(f"the mirror URL must be http:// or https:// with a host: {redacted_url(text)!r}")
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        raise ValueError(f"the mirror URL has a bad port: {_redacted(text)!r}") from None
+        raise ValueError(f"the mirror URL has a bad port: {redacted_url(text)!r}") from None
     return text
 
 
-def _redacted(url: str) -> str:
+def redacted_url(url: str) -> str:
+    """``url`` with its credentials, if any, replaced by ``***``: what may be stored or shown."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without its ``user:password@`` part, and that part (percent-decoded) if any."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def canonical_url(url: str, source: Source | None = None) -> str:

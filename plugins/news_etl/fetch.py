@@ -35,7 +35,7 @@ from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, Protoc
 from urllib3.util.retry import Retry
 
 from news_etl import __version__, settings
-from news_etl.canonical import canonical_url
+from news_etl.canonical import canonical_url, without_credentials
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page, decode_body, parse_content_type
 from news_etl.politeness import HostSchedule, LocalSchedule
@@ -110,7 +110,9 @@ class Fetcher:
         host_schedule: HostSchedule | LocalSchedule | None = None,
     ) -> None:
         self.source = source
-        self.mirror = base_url.rstrip("/") if base_url else None
+        # A mirror's credentials go only to the mirror, as basic auth: never into a URL that is stored.
+        self.mirror, self.mirror_auth = (without_credentials(base_url.rstrip("/")) if base_url
+                                         else (None, None))
         self.user_agent = user_agent or DEFAULT_USER_AGENT
         rate = source.rate_limit_per_second if rate_limit_per_second is None else rate_limit_per_second
         self.min_interval = 1.0 / rate if rate and rate > 0 else 0.0
@@ -176,6 +178,11 @@ class Fetcher:
         if (parts.hostname or "").lower() not in self.source.allowed_hosts:
             return None
         return self.wire_url(location) if self.mirror else location
+
+    def _auth_for(self, wire_url: str) -> tuple[str, str] | None:
+        if self.mirror_auth and urlsplit(wire_url).netloc == urlsplit(self.mirror).netloc:
+            return self.mirror_auth
+        return None
 
     def page_url(self, url: str, kind: str = "article") -> str:
         """The URL a page is known by: canonical for articles, source-host URL for listings/feeds."""
@@ -265,6 +272,7 @@ class Fetcher:
             try:
                 remaining = _remaining(deadline, wire_url)
                 response = self.session.get(wire_url, headers=headers, stream=True, allow_redirects=False,
+                                            auth=self._auth_for(wire_url),
                                             timeout=(min(self.timeout[0], remaining),
                                                      min(self.timeout[1], remaining)))
                 if response.status_code in RETRY_STATUSES:

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg2
 
 from news_etl import db, ledger, rawpages, settings
-from news_etl.canonical import check_mirror_url
+from news_etl.canonical import check_mirror_url, redacted_url
 from news_etl.discover import Problem, discover_day, discover_latest
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.fetch import Fetcher
@@ -105,8 +105,8 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
         run_id = ledger.start_run(
             conn, source_key=source.key, kind=kind,
             window_start=days[0] if days else None, window_end=days[-1] if days else None,
-            params={"latest": latest, "base_url": base_url, "reparse": reparse, "dry_run": dry_run,
-                    "budget_seconds": budget_seconds},
+            params={"latest": latest, "base_url": base_url and redacted_url(base_url), "reparse": reparse,
+                    "dry_run": dry_run, "budget_seconds": budget_seconds},
         )
         if airflow:
             ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
@@ -117,8 +117,12 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
 
 
 @contextmanager
-def _page_source(conn, db_url: str, source: Source, options: dict[str, Any], run_id: int):
+def _page_source(conn, db_url: str, source: Source, options: dict[str, Any], run_id: int,
+                 mirror_url: str | None):
     """Where pages come from: the site (or its mirror), or for a reparse the raw pages table.
+
+    A mirror's credentials are not stored with the run: ``mirror_url`` brings them
+    (the ``--base-url`` or DAG param again), and must be the mirror the run recorded.
 
     The fetcher takes its request slots from the news database, so the host's rate holds
     across every task, run and worker, not only in this process. The time it waited for
@@ -129,13 +133,19 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any], run
         with rawpages.StoredPages(conn, source) as stored:
             yield stored
         return
+    recorded = params.get("base_url")
+    if recorded and mirror_url and redacted_url(mirror_url) == recorded:
+        recorded = mirror_url
+    elif recorded and "***@" in recorded:
+        raise ValueError(f"run {run_id} fetches from {recorded}, whose credentials are not stored: "
+                         "give its mirror URL again")
     shared = HostSchedule(lambda: db.connect(db_url))
-    with Fetcher(source, base_url=params.get("base_url"), host_schedule=shared) as fetcher:
+    with Fetcher(source, base_url=recorded, host_schedule=shared) as fetcher:
         yield fetcher
         ledger.add_stage_seconds(conn, run_id, "politeness_wait", fetcher.polite_seconds)
 
 
-def find_urls(db_url: str, run_id: int) -> int:
+def find_urls(db_url: str, run_id: int, *, mirror_url: str | None = None) -> int:
     """Find the run's article URLs and record them in the ledger, a day at a time; returns how many.
 
     Listing pages are saved as they are read and each day's URLs recorded once found, so
@@ -154,7 +164,7 @@ def find_urls(db_url: str, run_id: int) -> int:
         listing_problems: list[Problem] = []
         counts: dict[str, int] = {}
         with (_timed(conn, run_id, "discover", counts),
-              _page_source(conn, db_url, source, options, run_id) as pages):
+              _page_source(conn, db_url, source, options, run_id, mirror_url) as pages):
             for day in [None] if params.get("latest") else local_days(options["window_start"],
                                                                       options["window_end"]):
                 discovery = (discover_latest(pages, source, keep_page) if day is None
@@ -179,17 +189,18 @@ def find_urls(db_url: str, run_id: int) -> int:
     return found
 
 
-def discover(db_url: str, run_id: int, *,
-             batch_size: int = settings.URLS_PER_FETCH_TASK) -> list[list[str]]:
+def discover(db_url: str, run_id: int, *, batch_size: int = settings.URLS_PER_FETCH_TASK,
+             mirror_url: str | None = None) -> list[list[str]]:
     """``find_urls``, then the URLs in batches: what the DAG maps its fetch tasks over (a day's)."""
-    find_urls(db_url, run_id)
+    find_urls(db_url, run_id, mirror_url=mirror_url)
     batches: list[list[str]] = []
     while batch := pending_urls(db_url, run_id, batches[-1][-1] if batches else "", batch_size):
         batches.append(batch)
     return batches
 
 
-def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]:
+def fetch_and_parse(db_url: str, run_id: int, urls: list[str], *,
+                    mirror_url: str | None = None) -> dict[str, int]:
     """Fetch (or read back) and parse one batch; stage the articles for ``load``."""
     counts: Counter[str] = Counter()
     with working(db_url, run_id) as (conn, options, heartbeat):
@@ -198,7 +209,7 @@ def fetch_and_parse(db_url: str, run_id: int, urls: list[str]) -> dict[str, int]
         articles = []
         budget, spent_at = budget_deadline(conn, run_id, options)
         with (_timed(conn, run_id, "fetch_parse", counts),
-              _page_source(conn, db_url, source, options, run_id) as pages):
+              _page_source(conn, db_url, source, options, run_id, mirror_url) as pages):
             for url in urls:
                 heartbeat.check()
                 try:
@@ -357,12 +368,12 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run, budget_seconds=budget_seconds)
     try:
-        total = outlasting_outages(find_urls, db_url, run_id)
+        total = outlasting_outages(find_urls, db_url, run_id, mirror_url=base_url)
         if progress:
             progress.start(total)
         after = ""  # the URLs are read back from the ledger a batch at a time, never held all at once
         while batch := outlasting_outages(pending_urls, db_url, run_id, after, settings.URLS_PER_FETCH_TASK):
-            outlasting_outages(fetch_and_parse, db_url, run_id, batch)
+            outlasting_outages(fetch_and_parse, db_url, run_id, batch, mirror_url=base_url)
             after = batch[-1]
             if progress:
                 progress.advance(len(batch))

@@ -144,14 +144,14 @@ def lost_connection(exc: BaseException) -> bool:
     return code is None or code.startswith(("08", "57P"))  # connection exception, shutdown
 
 
-def outlasting_outages(stage, db_url: str, run_id: int, *args):
+def outlasting_outages(stage, db_url: str, run_id: int, *args, **kwargs):
     """Run a stage; when the database goes away under it, run it again once the database is
     back, for at most ``db_retry_seconds``. Every stage is safe to repeat (as an Airflow retry)."""
     deadline = time.monotonic() + settings.db_retry_seconds()
     wait = settings.DB_RETRY_FIRST_WAIT
     while True:
         try:
-            return stage(db_url, run_id, *args)
+            return stage(db_url, run_id, *args, **kwargs)
         except Exception as exc:
             if not lost_connection(exc) or time.monotonic() + wait > deadline:
                 raise

@@ -53,6 +53,13 @@ def replica():
         yield server
 
 
+@pytest.fixture(scope="module")
+def locked_replica():
+    """The replica behind a login (bob / pw): only requests with those credentials get pages."""
+    with serve(basic_auth=("bob", "pw")) as server:
+        yield server
+
+
 @pytest.fixture
 def news_db(db_url, monkeypatch):
     """The emptied test database, given to the DAG as the Airflow connection ``news_db``."""
@@ -68,7 +75,7 @@ def run_day(dag, day: date, **conf):
 
     # Every form field is given: dag.test() keeps the previous run's conf in the DAG's params.
     conf = {"date_from": None, "date_to": None, "reparse": False, "dry_run": False, "base_url": None,
-            **conf}
+            "budget_seconds": None, **conf}
     dag_run = dag.test(logical_date=schedule.manual_logical_date(day, ALMATY), run_conf=conf)
     return dag_run, dag_run.state == DagRunState.SUCCESS
 
@@ -127,14 +134,17 @@ def test_one_day_rerun_and_reparse(ingest_dag, replica, news_db):
     assert reparse["discovered"] == run["discovered"]
 
 
-def test_explicit_dates_and_dry_run(ingest_dag, replica, news_db):
-    # The trigger form's dates win over the interval; a dry run writes no article.
-    dag_run, ok = run_day(ingest_dag, date(2020, 1, 1), base_url=replica.base_url, dry_run=True,
-                          date_from=DAY.isoformat(), date_to=DAY.isoformat())
+def test_explicit_dates_dry_run_budget_and_a_mirror_behind_a_login(ingest_dag, locked_replica, news_db):
+    # The trigger form's dates win over the interval; a dry run writes no article. The mirror's
+    # credentials reach every fetching task but are stored redacted.
+    netloc = f"{locked_replica.host}:{locked_replica.port}"
+    dag_run, ok = run_day(ingest_dag, date(2020, 1, 1), base_url=f"http://bob:pw@{netloc}", dry_run=True,
+                          date_from=DAY.isoformat(), date_to=DAY.isoformat(), budget_seconds=900)
     assert ok, f"dag run ended {dag_run.state}: {runs(news_db)}"
     assert articles(news_db) == {}
     [run] = runs(news_db)
     assert (run["window_start"], run["window_end"], run["params"]["dry_run"]) == (DAY, DAY, True)
+    assert (run["params"]["base_url"], run["params"]["budget_seconds"]) == (f"http://***@{netloc}", 900)
     assert run["outcome_counts"].get("new") == len(expected_urls(DAY))
     # Nothing changed, so the articles asset was not emitted.
     publish = dag_run.get_task_instance("publish")

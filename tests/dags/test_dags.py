@@ -169,13 +169,14 @@ def test_trigger_form_params_validate(dagbag):
         params.update(conf)  # what a trigger with this conf does
         return params.validate()
 
-    assert {"date_from", "date_to", "reparse", "dry_run", "base_url", "min_articles"} <= set(
+    assert {"date_from", "date_to", "reparse", "dry_run", "base_url", "budget_seconds",
+            "min_articles"} <= set(
         dagbag.dags["tengrinews_ingest"].params)
     resolved = resolve({"date_from": "2026-04-27", "reparse": True, "base_url": "http://127.0.0.1:8765"})
     assert resolved["date_from"] == "2026-04-27" and resolved["reparse"] is True
     assert resolved["dry_run"] is False and resolved["date_to"] is None
     for bad in ({"date_from": "27.04.2026"}, {"reparse": "yes"}, {"base_url": "ftp://x"},
-                {"min_articles": -1}):
+                {"min_articles": -1}, {"budget_seconds": 0}):
         with pytest.raises(ParamValidationError):
             resolve(bad)
 
