@@ -206,8 +206,7 @@ class Fetcher:
         if parser is not None:
             return parser
         try:
-            attempt = self._send(key + "/robots.txt", {}, time.monotonic() + self.total_timeout,
-                                 max_bytes=settings.ROBOTS_MAX_BYTES)
+            attempt = self._robots_txt(key + "/robots.txt")
         except RetryableFailure as exc:
             # RFC 9309: an unreachable robots.txt means "disallow"; not cached, so a later call retries.
             raise SiteUnreachable("fetch", "robots_unavailable", f"{key}/robots.txt: {exc.reason}") from exc
@@ -221,11 +220,23 @@ class Fetcher:
             if delay:
                 self._host_interval[parts.netloc] = float(delay)
         elif 400 <= status < 500 or 300 <= status < 400:
-            parser = Protego.parse("")  # no robots.txt: everything is allowed (RFC 9309)
+            parser = Protego.parse("")  # no robots.txt (or too many redirects): everything is allowed
         else:
             raise SiteUnreachable("fetch", "robots_unavailable", f"{key}/robots.txt answered {status}")
         self._robots[key] = parser
         return parser
+
+    def _robots_txt(self, url: str) -> _Attempt | None:
+        """GET robots.txt, following redirects (RFC 9309: at least five, even to another host);
+        None when there are more, which the RFC lets a crawler treat as "unavailable"."""
+        deadline = time.monotonic() + self.total_timeout
+        for _hop in range(settings.ROBOTS_MAX_REDIRECTS + 1):
+            attempt = self._send(url, {}, deadline, max_bytes=settings.ROBOTS_MAX_BYTES)
+            if not attempt.response.is_redirect:
+                return attempt
+            location = urljoin(url, attempt.response.headers["Location"])
+            url = self._redirect_target(location) or location
+        return None
 
     def _check_robots(self, wire_url: str) -> None:
         if self.obey_robots and not self._robots_for(wire_url).can_fetch(wire_url, self.user_agent):

@@ -143,6 +143,7 @@ FETCH_TOTAL_TIMEOUT = 60.0
 # gzip bombs and endless responses.
 FETCH_MAX_BYTES = 5 * 1024 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five
 # Retries of a failed request (5xx, 429, 408, connection errors) with exponential backoff
 # (factor, ceiling and jitter in seconds); a Retry-After longer than RETRY_AFTER_MAX gives up.
 FETCH_MAX_RETRIES = 3

@@ -8,6 +8,7 @@ import tracemalloc
 import zlib
 
 import pytest
+from news_etl import settings
 from news_etl.errors import Rejected, RetryableFailure
 from news_etl.fetch import Fetcher
 from news_etl.rawpages import StoredPages, latest_page, save_page
@@ -192,6 +193,29 @@ def test_robots_disallow_blocks_without_requesting():
             f.fetch(ARTICLE.replace("383322", "383323"))
     assert info.value.reason == "robots_disallowed"
     assert lb.paths() == ["/robots.txt"]  # cached: asked once, and the article never requested
+
+
+def test_a_redirected_robots_txt_is_followed():
+    # RFC 9309: a robots.txt that moved is read where it moved to (here across two redirects).
+    disallow = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /kazakhstan_news/\n")
+    routes = {"/robots.txt": lambda _r: (301, {"Location": "/moved/robots.txt"}, b""),
+              "/moved/robots.txt": lambda _r: (302, {"Location": "/final/robots.txt"}, b""),
+              "/final/robots.txt": lambda _r: disallow, ARTICLE: html(PAGE)}
+    with Loopback(routes) as lb, fast_fetcher(lb) as f, pytest.raises(Rejected) as info:
+        f.fetch(ARTICLE)
+    assert info.value.reason == "robots_disallowed"
+    assert lb.paths() == ["/robots.txt", "/moved/robots.txt", "/final/robots.txt"]
+
+
+def test_a_robots_txt_redirecting_without_end_counts_as_absent():
+    def hop(req):  # /rN.txt -> /rN+1.txt
+        return 301, {"Location": f"/r{int(req.path[2:-4]) + 1}.txt"}, b""
+
+    hops = {f"/r{n}.txt": hop for n in range(10)}
+    routes = {"/robots.txt": lambda _r: (301, {"Location": "/r0.txt"}, b""), **hops, ARTICLE: html(PAGE)}
+    with Loopback(routes) as lb, fast_fetcher(lb) as f:
+        assert f.fetch(ARTICLE).status == 200
+    assert lb.paths()[-1] == ARTICLE and len(lb.paths()) == 1 + settings.ROBOTS_MAX_REDIRECTS + 1
 
 
 def test_robots_wildcards_and_end_anchor_are_honoured():
