@@ -21,14 +21,12 @@ to the mirror with the same path while ``Page.url`` stays on the source's host.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import psycopg2
 import requests
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml import ElementTree as SafeElementTree
 from protego import Protego
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
@@ -37,7 +35,7 @@ from urllib3.util.retry import Retry
 from news_etl import __version__, settings
 from news_etl.canonical import canonical_url, without_credentials
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
-from news_etl.page import Page, decode_body, parse_content_type
+from news_etl.page import Page, decode_body, parse_content_type, refuse_unsafe_xml
 from news_etl.politeness import HostSchedule, LocalSchedule
 from news_etl.rawpages import latest_page
 from news_etl.sources import Source
@@ -58,23 +56,6 @@ _BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.Co
 class _Attempt:
     response: requests.Response
     body: bytes = b""
-    wire_url: str = ""
-    history: list[str] = field(default_factory=list)
-
-
-def refuse_unsafe_xml(body: bytes) -> None:
-    """Raise Rejected when a feed declares entities or external references.
-
-    defusedxml stops at the declaration, so a "billion laughs" feed is refused
-    without being expanded. Malformed XML is left to feedparser's tolerant parser.
-    """
-    try:
-        SafeElementTree.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except (EntitiesForbidden, ExternalReferenceForbidden, DTDForbidden) as exc:
-        raise Rejected("fetch", "unsafe_feed", f"feed declares entities or external references: {exc}") \
-            from exc
-    except SafeElementTree.ParseError:
-        pass
 
 
 def _remaining(deadline: float, url: str) -> float:
@@ -291,10 +272,10 @@ class Fetcher:
                 elif 200 <= response.status_code < 300:
                     body = self._read_body(response, max_bytes or self.max_bytes, deadline)
                     response.close()
-                    return _Attempt(response, body, wire_url)
+                    return _Attempt(response, body)
                 else:
                     response.close()
-                    return _Attempt(response, b"", wire_url)
+                    return _Attempt(response)
             except requests.exceptions.ContentDecodingError as exc:
                 response.close()
                 raise Rejected("fetch", "bad_content_encoding", str(exc)) from exc

@@ -1,4 +1,4 @@
-"""A kept response (``Page``) and the decoding of its bytes to text.
+"""A kept response (``Page``), the decoding of its bytes to text, and the refusal of unsafe feeds.
 
 Separate from the HTTP client so that stored pages (``rawpages``) and the
 extractor can decode bytes without importing it.
@@ -11,6 +11,10 @@ from datetime import datetime
 from email.message import Message
 
 from bs4 import UnicodeDammit
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml import ElementTree as SafeElementTree
+
+from news_etl.errors import Rejected
 
 
 @dataclass
@@ -53,3 +57,18 @@ def decode_body(body: bytes, charset: str | None, *, is_html: bool = True) -> tu
     if dammit.unicode_markup is None:
         return None, body.decode("utf-8", errors="replace")
     return dammit.original_encoding, dammit.unicode_markup
+
+
+def refuse_unsafe_xml(body: bytes) -> None:
+    """Raise Rejected when a feed declares entities or external references.
+
+    defusedxml stops at the declaration, so a "billion laughs" feed is refused
+    without being expanded. Malformed XML is left to feedparser's tolerant parser.
+    """
+    try:
+        SafeElementTree.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except (EntitiesForbidden, ExternalReferenceForbidden, DTDForbidden) as exc:
+        raise Rejected("fetch", "unsafe_feed", f"feed declares entities or external references: {exc}") \
+            from exc
+    except SafeElementTree.ParseError:
+        pass

@@ -35,11 +35,13 @@ from news_etl.parse import parse_article
 from news_etl.politeness import HostSchedule
 from news_etl.runs import (
     RunEnded,
+    budget_cut,
     budget_deadline,
     end_failed,
     idle_lease_seconds,
     outlasting_outages,
     pending_urls,
+    run_mirror,
     run_options,
     worker_id,
     working,
@@ -133,14 +135,8 @@ def _page_source(conn, db_url: str, source: Source, options: dict[str, Any], run
         with rawpages.StoredPages(conn, source) as stored:
             yield stored
         return
-    recorded = params.get("base_url")
-    if recorded and mirror_url and redacted_url(mirror_url) == recorded:
-        recorded = mirror_url
-    elif recorded and "***@" in recorded:
-        raise ValueError(f"run {run_id} fetches from {recorded}, whose credentials are not stored: "
-                         "give its mirror URL again")
     shared = HostSchedule(lambda: db.connect(db_url))
-    with Fetcher(source, base_url=recorded, host_schedule=shared) as fetcher:
+    with Fetcher(source, base_url=run_mirror(run_id, params, mirror_url), host_schedule=shared) as fetcher:
         yield fetcher
         ledger.add_stage_seconds(conn, run_id, "politeness_wait", fetcher.polite_seconds)
 
@@ -310,7 +306,7 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
         articles = sum(counts.get(k, 0) for k in _ARTICLE_OUTCOMES)
         log.info("run %s check: articles %d for %d day(s) (floor %d a day), %s in %.2f s", run_id, articles,
                  days, min_articles, summary["status"], time.perf_counter() - started)
-        cut = counts.get("failed", 0) and _cut_by_budget(conn, run_id)
+        cut = counts.get("failed", 0) and budget_cut(conn, run_id)
         if cut:
             message = (f"run {run_id}: time budget of {cut[0]:g} s spent, {cut[1]} URL(s) not fetched "
                        f"(failed: budget); {articles} article(s) stored")
@@ -325,16 +321,6 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
             raise CheckFailed(message)
         conn.commit()
     return summary
-
-
-def _cut_by_budget(conn, run_id: int) -> tuple[float, int] | None:
-    """(the run's budget, its URLs failed for want of time), or None when the budget held."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM run_urls WHERE run_id = %s AND reason = 'budget'", (run_id,))
-        (cut,) = cur.fetchone()
-    if not cut:
-        return None
-    return budget_deadline(conn, run_id, run_options(conn, run_id))[0], cut
 
 
 def _missing(conn, run_id: int) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg2
 
 from news_etl import db, ledger, settings
+from news_etl.canonical import redacted_url
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,28 @@ def budget_deadline(conn, run_id: int, options: dict[str, Any]) -> tuple[float, 
                     " WHERE run_id = %s", (run_id,))
         spent = float(cur.fetchone()[0])
     return budget, time.monotonic() + budget - spent
+
+
+def budget_cut(conn, run_id: int) -> tuple[float, int] | None:
+    """(the run's budget, its URLs failed for want of time), or None when the budget held."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM run_urls WHERE run_id = %s AND reason = 'budget'", (run_id,))
+        (cut,) = cur.fetchone()
+    if not cut:
+        return None
+    return budget_deadline(conn, run_id, run_options(conn, run_id))[0], cut
+
+
+def run_mirror(run_id: int, params: dict[str, Any], mirror_url: str | None) -> str | None:
+    """The mirror a run fetches from: as recorded, or ``mirror_url`` (given again by the caller)
+    when the recorded one had its credentials redacted."""
+    recorded = params.get("base_url")
+    if recorded and mirror_url and redacted_url(mirror_url) == recorded:
+        return mirror_url
+    if recorded and "***@" in recorded:
+        raise ValueError(f"run {run_id} fetches from {recorded}, whose credentials are not stored: "
+                         "give its mirror URL again")
+    return recorded
 
 
 def pending_urls(db_url: str, run_id: int, after: str, size: int) -> list[str]:
