@@ -123,6 +123,21 @@ def test_the_reader_cannot_create_large_objects(db_url: str, roles: dict[str, st
     conn.close()
 
 
+def test_an_owner_that_is_not_superuser_migrates_and_is_told_large_objects_stay_open(db_url: str) -> None:
+    owner = f"news_owner_{uuid.uuid4().hex[:8]}"
+    _admin(db_url, f"CREATE ROLE {owner} LOGIN NOSUPERUSER PASSWORD 'pw'")
+    try:
+        with db.scratch_database(db_url, "news_etl_owner") as scratch:
+            _admin(db_url, f'ALTER DATABASE "{urlsplit(scratch).path[1:]}" OWNER TO {owner}')
+            migrate = _news_etl(_as(scratch, owner), "db", "migrate")
+            assert migrate.returncode == 0, migrate.stderr
+            assert "004_no_large_objects" in migrate.stdout
+            [warning] = [line for line in migrate.stderr.splitlines() if "large objects" in line]
+            assert "004_no_large_objects.sql: WARNING:  large objects are still open to every role" in warning
+    finally:
+        _admin(db_url, f"DROP OWNED BY {owner}", f"DROP ROLE {owner}")
+
+
 def test_a_real_permission_error_reaches_the_user_in_one_line(db_url: str, roles: dict[str, str]) -> None:
     writer = urlsplit(roles["writer"]).username
     _admin(db_url, f"REVOKE INSERT ON raw_pages FROM {writer}")
