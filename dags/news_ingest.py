@@ -157,7 +157,8 @@ days). Or, where `default_timezone` is {source.timezone} (docker compose):
 **Manual run**: *Trigger* with the form: `date_from`/`date_to` (local days, override the
 interval), `reparse` (parse the stored raw pages again, no requests), `dry_run` (write
 nothing, record what would change), `base_url` (fetch from a mirror of the site; stored URLs
-stay canonical; credentials in it are sent to the mirror only and never stored), `budget_seconds`
+stay canonical; credentials in it go to the mirror only and are stored as `***` in the news database,
+though Airflow keeps the run's form as typed), `budget_seconds`
 (the run's time budget), `min_articles`.
 """
 

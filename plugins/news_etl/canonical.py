@@ -10,7 +10,7 @@ made safe and consistent by w3lib.
 from __future__ import annotations
 
 from posixpath import splitext
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -55,13 +55,14 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
-def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``url`` without its ``user:password@`` part, and that part (percent-decoded) if any."""
+def without_credentials(url: str) -> tuple[str, tuple[bytes, bytes] | None]:
+    """``url`` without its ``user:password@`` part, and that part percent-decoded to bytes if any
+    (bytes: any password goes out as given, UTF-8 included, and never fails to encode)."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url, None
     bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
+    return bare, (unquote_to_bytes(parts.username or ""), unquote_to_bytes(parts.password or ""))
 
 
 def canonical_url(url: str, source: Source | None = None) -> str:

@@ -216,6 +216,7 @@ def migrate(conn, *, until: str | None = None) -> list[str]:
                 conn.rollback()
                 break
             migration = pending[0]
+            conn.notices.clear()
             try:
                 with conn.cursor() as cur:
                     cur.execute(migration.sql)

@@ -15,7 +15,8 @@ every few seconds never trips them. So every fetch also has a total deadline
 backoff); the body is read with ``read1`` so that no read outlasts it.
 
 ``base_url`` points the fetcher at a mirror (the offline replica): requests go
-to the mirror with the same path while ``Page.url`` stays on the source's host.
+to the mirror with the same path while ``Page.url`` stays on the source's host
+(``routing.Routing``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import psycopg2
 import requests
@@ -33,11 +34,11 @@ from urllib3.exceptions import DecodeError, InvalidHeader, MaxRetryError, Protoc
 from urllib3.util.retry import Retry
 
 from news_etl import __version__, settings
-from news_etl.canonical import canonical_url, without_credentials
 from news_etl.errors import Rejected, RetryableFailure, SiteUnreachable
 from news_etl.page import Page, decode_body, parse_content_type, refuse_unsafe_xml
 from news_etl.politeness import HostSchedule, LocalSchedule
 from news_etl.rawpages import latest_page
+from news_etl.routing import Routing
 from news_etl.sources import Source
 
 DEFAULT_USER_AGENT = f"news-etl/{__version__} (news archive ingestion; obeys robots.txt)"
@@ -91,9 +92,7 @@ class Fetcher:
         host_schedule: HostSchedule | LocalSchedule | None = None,
     ) -> None:
         self.source = source
-        # A mirror's credentials go only to the mirror, as basic auth: never into a URL that is stored.
-        self.mirror, self.mirror_auth = (without_credentials(base_url.rstrip("/")) if base_url
-                                         else (None, None))
+        self.routing = Routing(source, base_url)
         self.user_agent = user_agent or DEFAULT_USER_AGENT
         rate = source.rate_limit_per_second if rate_limit_per_second is None else rate_limit_per_second
         self.min_interval = 1.0 / rate if rate and rate > 0 else 0.0
@@ -134,42 +133,6 @@ class Fetcher:
         self.session.close()
         self.host_schedule.close()
 
-    # -- URL mapping -----------------------------------------------------
-    def source_url(self, url: str) -> str:
-        """``url`` on the source's own host (relative and mirror URLs mapped back)."""
-        absolute = self.source.absolute_url(url)
-        parts = urlsplit(absolute)
-        if self.mirror and parts.netloc == urlsplit(self.mirror).netloc:
-            base = urlsplit(self.source.base_url)
-            absolute = urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-        return absolute
-
-    def wire_url(self, source_url: str) -> str:
-        """Where a request for ``source_url`` is actually sent."""
-        if not self.mirror:
-            return urlunsplit(urlsplit(source_url)._replace(fragment=""))
-        parts = urlsplit(source_url)
-        return self.mirror + urlunsplit(("", "", parts.path or "/", parts.query, ""))
-
-    def _redirect_target(self, location: str) -> str | None:
-        """The URL to follow for a redirect, or None when it leaves the source."""
-        parts = urlsplit(location)
-        if self.mirror and parts.netloc == urlsplit(self.mirror).netloc:
-            return location
-        if (parts.hostname or "").lower() not in self.source.allowed_hosts:
-            return None
-        return self.wire_url(location) if self.mirror else location
-
-    def _auth_for(self, wire_url: str) -> tuple[str, str] | None:
-        if self.mirror_auth and urlsplit(wire_url).netloc == urlsplit(self.mirror).netloc:
-            return self.mirror_auth
-        return None
-
-    def page_url(self, url: str, kind: str = "article") -> str:
-        """The URL a page is known by: canonical for articles, source-host URL for listings/feeds."""
-        on_source = self.source_url(url)
-        return canonical_url(on_source, self.source) if kind == "article" else on_source
-
     # -- politeness ------------------------------------------------------
     def _throttle(self, wire_url: str) -> None:
         """Wait for this host's next request slot."""
@@ -208,15 +171,23 @@ class Fetcher:
         return parser
 
     def _robots_txt(self, url: str) -> _Attempt | None:
-        """GET robots.txt, following redirects (RFC 9309: at least five, even to another host);
-        None when there are more, which the RFC lets a crawler treat as "unavailable"."""
+        """GET robots.txt, following redirects (RFC 9309: at least five, even to another host, but
+        never off a mirror); None when there are more, a loop or a bad target, which the RFC lets a
+        crawler treat as "unavailable"."""
         deadline = time.monotonic() + self.total_timeout
+        seen = {url}
         for _hop in range(settings.ROBOTS_MAX_REDIRECTS + 1):
             attempt = self._send(url, {}, deadline, max_bytes=settings.ROBOTS_MAX_BYTES)
             if not attempt.response.is_redirect:
                 return attempt
-            location = urljoin(url, attempt.response.headers["Location"])
-            url = self._redirect_target(location) or location
+            try:
+                location = urljoin(url, attempt.response.headers["Location"])
+                url = self.routing.redirect_target(location) or (None if self.routing.mirror else location)
+            except ValueError:  # an unparsable Location
+                return None
+            if url is None or url in seen:
+                return None
+            seen.add(url)
         return None
 
     def _check_robots(self, wire_url: str) -> None:
@@ -264,7 +235,7 @@ class Fetcher:
             try:
                 remaining = _remaining(deadline, wire_url)
                 response = self.session.get(wire_url, headers=headers, stream=True, allow_redirects=False,
-                                            auth=self._auth_for(wire_url),
+                                            auth=self.routing.auth_for(wire_url),
                                             timeout=(min(self.timeout[0], remaining),
                                                      min(self.timeout[1], remaining)))
                 if response.status_code in RETRY_STATUSES:
@@ -332,11 +303,11 @@ class Fetcher:
         (a run's budget, as ``time.monotonic()``); raise Rejected or RetryableFailure."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        on_source = self.source_url(url)
+        on_source = self.routing.source_url(url)
         if not self.source.owns_url(on_source):
             raise Rejected("fetch", "off_source", f"{url} is not on {self.source.name}")
-        page_url = self.page_url(url, kind)
-        wire = self.wire_url(on_source if kind != "article" else page_url)
+        page_url = self.routing.page_url(url, kind)
+        wire = self.routing.wire_url(on_source if kind != "article" else page_url)
         try:
             return self._fetch(page_url, wire, kind, deadline)
         except (Rejected, RetryableFailure, psycopg2.Error):  # a database error (the shared host
@@ -362,7 +333,7 @@ class Fetcher:
             response = attempt.response
             if response.is_redirect:
                 location = urljoin(current, response.headers["Location"])
-                target = self._redirect_target(location)
+                target = self.routing.redirect_target(location)
                 if target is None:
                     raise Rejected("fetch", "redirect_off_host", f"{current} redirects to {location}")
                 if target in seen:

@@ -351,6 +351,7 @@ def run(db_url: str, source_key: str, date_from: date | None = None, date_to: da
     ``min_articles`` None is the source's floor. However the run ends, the reporting
     views are refreshed after it, so ``news-etl report`` shows it at once.
     """
+    base_url = check_mirror_url(base_url) if base_url is not None else None
     run_id = start_run(db_url, source_key, date_from, date_to, latest=latest, kind=kind,
                        base_url=base_url, reparse=reparse, dry_run=dry_run, budget_seconds=budget_seconds)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import time
 import tracemalloc
@@ -216,6 +217,29 @@ def test_a_robots_txt_redirecting_without_end_counts_as_absent():
     with Loopback(routes) as lb, fast_fetcher(lb) as f:
         assert f.fetch(ARTICLE).status == 200
     assert lb.paths()[-1] == ARTICLE and len(lb.paths()) == 1 + settings.ROBOTS_MAX_REDIRECTS + 1
+
+
+def test_a_robots_txt_redirecting_off_the_mirror_or_in_a_loop_counts_as_absent():
+    for location in ("http://offsite.example.invalid/robots.txt", "", "/robots.txt"):
+        routes = {"/robots.txt": lambda _r, loc=location: (301, {"Location": loc}, b""), ARTICLE: html(PAGE)}
+        with Loopback(routes) as lb, fast_fetcher(lb) as f:
+            assert f.fetch(ARTICLE).status == 200
+        assert lb.paths() == ["/robots.txt", ARTICLE], location
+
+
+def test_a_mirror_password_goes_out_as_basic_auth_in_utf8():
+    expected = "Basic " + base64.b64encode("bob:p€ss".encode()).decode()
+
+    def locked(req):
+        if req.headers.get("Authorization") != expected:
+            return 401, {"Content-Type": "text/html"}, b"login"
+        return OK
+
+    with Loopback({"/robots.txt": ALLOW_ALL, ARTICLE: locked}) as lb:
+        netloc = lb.base_url.removeprefix("http://")
+        with Fetcher(SOURCE, base_url=f"http://bob:p%E2%82%ACss@{netloc}", rate_limit_per_second=0) as f:
+            page = f.fetch(ARTICLE)
+    assert page.status == 200 and "@" not in page.final_url and "p€ss" not in page.final_url
 
 
 def test_robots_wildcards_and_end_anchor_are_honoured():

@@ -32,7 +32,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("shared", {"news_etl", "settings", "errors", "record", "sources", "canonical", "page", "dates",
                 "boilerplate", "pgcopy", "seedfile"}),
     ("discover", {"discover."}),
-    ("fetch", {"fetch", "rawpages", "politeness"}),
+    ("fetch", {"fetch", "routing", "rawpages", "politeness"}),
     # The site parser hands its fields to normalize, which builds the Article: one stage.
     ("parse", {"metadata", "page_dates", "page_metadata", "extract", "normalize", "parse"}),
     ("deduplicate", {"dedup"}),
