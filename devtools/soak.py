@@ -112,6 +112,17 @@ class Sampler(threading.Thread):
                 self.peaks[day] = max(self.peaks.get(day, 0), kb / 1024)
 
 
+def backfill_ended(api: Api, days: int) -> bool:
+    """True once the backfill has made a DAG run for every day and none is queued or running."""
+    try:
+        made = api("GET", f"dags/{DAG_ID}/dagRuns", params={"limit": 1}).json()["total_entries"]
+        active = api("GET", f"dags/{DAG_ID}/dagRuns",
+                     params={"limit": 1, "state": ["queued", "running"]}).json()["total_entries"]
+    except (requests.RequestException, KeyError, ValueError):
+        return False
+    return made >= days and active == 0
+
+
 def restart_postgres(data_dir: Path) -> float:
     started = time.monotonic()
     db.stop_embedded(data_dir)
@@ -176,6 +187,9 @@ def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -
                 except Exception:
                     done = None
                 if done is not None and done >= days:
+                    break
+                if done is not None and backfill_ended(api, days):
+                    failures.append(f"the backfill ended with {done} of {days} day(s) succeeded")
                     break
                 if done is not None and not restarted and done >= days // 3:
                     events.append(f"news PostgreSQL restarted after {done} day(s): down "

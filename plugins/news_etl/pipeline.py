@@ -38,7 +38,7 @@ from news_etl.runs import (
     budget_cut,
     budget_deadline,
     end_failed,
-    idle_lease_seconds,
+    lease_seconds,
     outlasting_outages,
     pending_urls,
     run_mirror,
@@ -113,7 +113,7 @@ def start_run(db_url: str, source_key: str, date_from: date | None = None, date_
         if airflow:
             ledger.set_airflow_run(conn, run_id, dag_id=airflow["dag_id"], dag_run_id=airflow.get("run_id"),
                                    logical_date=airflow.get("logical_date"))
-        ledger.renew_lease(conn, run_id, idle_lease_seconds(kind), worker_id())
+        ledger.renew_lease(conn, run_id, lease_seconds(kind), worker_id())
         conn.commit()
     return run_id
 

@@ -42,11 +42,15 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def idle_lease_seconds(kind: str) -> float:
-    """How long a run may go without a heartbeat between stages.
+def lease_seconds(kind: str) -> float:
+    """How long a run may go without a heartbeat before it counts as dead (and is marked abandoned).
 
-    One process runs a CLI run's stages back to back; an Airflow run's next task
-    may wait for a pool slot, and Airflow itself fails a run after RUN_TIMEOUT.
+    A CLI run is one process: when it dies, so does its run, found within one lease. An
+    Airflow run is Airflow's to continue: a task that fails (a database restart, a site
+    down) or whose worker is killed is retried after a delay growing to MAX_RETRY_DELAY, and
+    the next task may wait for a pool slot. The run must outlive those waits, so its lease
+    spans RUN_TIMEOUT, after which Airflow has failed the DAG run (and the failure callback
+    the ingest run). The soak (devtools/soak.py) restarts the database under such runs.
     """
     if kind == "airflow":
         return max(settings.RUN_TIMEOUT.total_seconds(), settings.run_lease_seconds())
@@ -60,15 +64,16 @@ class Heartbeat(threading.Thread):
     while this process was stalled): the stage then stops instead of writing on.
     """
 
-    def __init__(self, db_url: str, run_id: int) -> None:
+    def __init__(self, db_url: str, run_id: int, lease: float) -> None:
         super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
-        self.db_url, self.run_id = db_url, run_id
-        self.lease = settings.run_lease_seconds()
+        self.db_url, self.run_id, self.lease = db_url, run_id, lease
+        # Beats at the CLI's pace whatever the lease, so a run ended elsewhere is noticed soon.
+        self.every = min(lease, settings.run_lease_seconds()) / 4
         self.lost = False
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        while not self._stop_event.wait(self.lease / 4):
+        while not self._stop_event.wait(self.every):
             try:
                 with db.connection(self.db_url) as conn:
                     self.lost = not ledger.renew_lease(conn, self.run_id, self.lease, worker_id())
@@ -89,23 +94,24 @@ class Heartbeat(threading.Thread):
 def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Heartbeat]]:
     """A stage's hold on its run: (connection, run row, heartbeat).
 
-    Refuses a run that has ended; renews the lease while the stage works and,
-    when it is done, for as long as the run may wait for its next stage.
+    Refuses a run that has ended; renews the run's lease (``lease_seconds``) as the stage
+    starts, while it works, and once more when it is done.
     """
     with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         options = run_options(conn, run_id)
         if options["status"] != "running":
             raise RunEnded(f"run {run_id} is {options['status']}, not running")
-        ledger.renew_lease(conn, run_id, settings.run_lease_seconds(), worker_id())
+        lease = lease_seconds(options["kind"])
+        ledger.renew_lease(conn, run_id, lease, worker_id())
         conn.commit()
-        heartbeat = Heartbeat(db_url, run_id)
+        heartbeat = Heartbeat(db_url, run_id, lease)
         heartbeat.start()
         try:
             yield conn, options, heartbeat
         finally:
             heartbeat.stop()
         if not conn.closed:
-            ledger.renew_lease(conn, run_id, idle_lease_seconds(options["kind"]))
+            ledger.renew_lease(conn, run_id, lease)
             conn.commit()
 
 

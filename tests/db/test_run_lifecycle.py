@@ -173,6 +173,31 @@ def test_kill_9_after_staging_is_abandoned_by_the_next_run_and_its_staging_remov
     _assert_exact_articles(db_url)
 
 
+def test_an_airflow_run_whose_task_failed_outlives_the_retry_delay_and_is_continued(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A task that meets a database restart fails; Airflow retries it minutes later. Meanwhile
+    # the next run of the source must not take the run for dead, or every retry is refused.
+    from datetime import date
+
+    from news_etl import pipeline, runs
+
+    monkeypatch.setenv("NEWS_ETL_RUN_LEASE_SECONDS", str(LEASE))
+    with serve() as replica:
+        run_id = pipeline.start_run(db_url, "tengrinews", date.fromisoformat(DAY), kind="airflow",
+                                    base_url=replica.base_url)
+        with pytest.raises(psycopg2.OperationalError), runs.working(db_url, run_id):
+            raise psycopg2.OperationalError("server closed the connection unexpectedly")
+        time.sleep(LEASE + 0.5)
+        pipeline.start_run(db_url, "tengrinews", date(2024, 3, 1), kind="airflow", base_url=replica.base_url)
+        assert _query(db_url, "SELECT status FROM ingest_runs WHERE run_id = %s", (run_id,)) == [("running",)]
+        # The retries go on where the run stood.
+        for batch in pipeline.discover(db_url, run_id):
+            pipeline.fetch_and_parse(db_url, run_id, batch)
+        pipeline.load(db_url, run_id)
+        assert pipeline.check(db_url, run_id)["status"] == "succeeded"
+    _assert_exact_articles(db_url)
+
+
 def test_a_live_run_is_not_abandoned_while_its_heartbeat_renews_the_lease(db_url: str) -> None:
     """A run slower than its lease (a slow page) keeps it: the heartbeat renews it as it works."""
     with serve() as replica:
