@@ -33,6 +33,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from news_etl import db, settings
@@ -131,18 +132,45 @@ def restart_postgres(data_dir: Path) -> float:
     return time.monotonic() - started
 
 
-def kill_a_worker(news_url: str) -> str | None:
-    rows = query(news_url, "SELECT run_id, worker FROM ingest_runs WHERE status = 'running'"
-                           " AND worker IS NOT NULL ORDER BY heartbeat_at DESC LIMIT 1")
-    if not rows:
-        return None
-    run_id, worker = rows[0]
-    pid = int(worker.rpartition(":")[2])
+def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return None
-    return f"run {run_id} pid {pid}"
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "zombie" not in state
+
+
+def kill_a_worker(news_url: str) -> tuple[int, int] | None:
+    """SIGKILL a process in the middle of a stage: (run id, pid), or None when none is at work now.
+
+    The run still has URLs without an outcome, and its worker is alive on two looks 0.2 s apart
+    (a process whose stage has just ended exits at once, and killing it would test nothing).
+    """
+    rows = query(news_url, "SELECT r.run_id, r.worker FROM ingest_runs r WHERE r.status = 'running'"
+                           " AND r.worker IS NOT NULL AND EXISTS (SELECT FROM run_urls u"
+                           " WHERE u.run_id = r.run_id AND u.outcome IS NULL) ORDER BY r.heartbeat_at DESC")
+    for run_id, worker in rows:
+        pid = int(worker.rpartition(":")[2])
+        if not _alive(pid):
+            continue
+        time.sleep(0.2)
+        if not _alive(pid):
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        return run_id, pid
+    return None
+
+
+def retried_tasks(api: Api, news_url: str, run_id: int) -> list[str]:
+    """The tasks of ingest run ``run_id``'s DAG run that Airflow ran more than once, as "task (tries)"."""
+    [(dag_run_id,)] = query(news_url, "SELECT airflow_run_id FROM ingest_runs WHERE run_id = %s", (run_id,))
+    found = api("GET", f"dags/{DAG_ID}/dagRuns/{quote(dag_run_id, safe='')}/taskInstances").json()
+    return [f"{ti['task_id']} ({ti['try_number']} tries)" for ti in found.get("task_instances", [])
+            if (ti.get("try_number") or 0) > 1]
 
 
 def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -> int:
@@ -196,10 +224,10 @@ def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -
                                   f"{restart_postgres(news_pg):.1f} s")
                     restarted = True
                 elif done is not None and restarted and not killed and done >= 2 * days // 3:
-                    victim = kill_a_worker(news_url)
-                    if victim:
-                        events.append(f"SIGKILL to the worker of {victim} after {done} day(s)")
-                        killed = True
+                    killed = kill_a_worker(news_url)
+                    if killed:
+                        events.append(f"SIGKILL to the worker of run {killed[0]} (pid {killed[1]}), "
+                                      f"in the middle of a stage, after {done} day(s)")
                 if time.monotonic() > limit:
                     failures.append(f"not every day succeeded within {limit - started:.0f} s")
                     break
@@ -207,6 +235,13 @@ def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -
             backfill_seconds = time.monotonic() - started
             # Let the DAG runs finish their last tasks (publish) before the scheduler is stopped.
             time.sleep(10)
+            if killed:  # the kill must have cost the task its try, and Airflow must have run it again
+                retried = retried_tasks(api, news_url, killed[0])
+                events.append(f"run {killed[0]}: retried by Airflow: {', '.join(retried) or 'nothing'}")
+                if not retried:
+                    failures.append(f"run {killed[0]}: no task was retried after the SIGKILL")
+            else:
+                failures.append("no worker was caught in the middle of a stage to be killed")
         sampler.done.set()
 
         runs = query(news_url, "SELECT DISTINCT ON (window_start) window_start, status,"
