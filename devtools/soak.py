@@ -33,7 +33,6 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import requests
 from news_etl import db, settings
@@ -168,9 +167,10 @@ def kill_a_worker(news_url: str) -> tuple[int, int] | None:
 def retried_tasks(api: Api, news_url: str, run_id: int) -> list[str]:
     """The tasks of ingest run ``run_id``'s DAG run that Airflow ran more than once, as "task (tries)"."""
     [(dag_run_id,)] = query(news_url, "SELECT airflow_run_id FROM ingest_runs WHERE run_id = %s", (run_id,))
-    found = api("GET", f"dags/{DAG_ID}/dagRuns/{quote(dag_run_id, safe='')}/taskInstances").json()
-    return [f"{ti['task_id']} ({ti['try_number']} tries)" for ti in found.get("task_instances", [])
-            if (ti.get("try_number") or 0) > 1]
+    response = api("GET", f"dags/{DAG_ID}/dagRuns/{dag_run_id}/taskInstances")  # quoted by rest_url
+    response.raise_for_status()
+    return [f"{ti['task_id']} ({ti['try_number']} tries)" for ti in response.json()["task_instances"]
+            if ti["try_number"] > 1]
 
 
 def soak(days: int, per_day: int, rate: float, first_day: date, workdir: Path) -> int:
