@@ -10,8 +10,8 @@ PostgreSQL the soak owns (Airflow's metadata on a second one). Faults, on schedu
 - on the site, per day: a 5xx burst (503 twice), a 429 with ``Retry-After: 1``, a slow
   trickle, a truncated body, each on its own article and each transient;
 - once a third of the days have succeeded: the news PostgreSQL is restarted;
-- once two thirds have: the process working on a running ingest run (``ingest_runs.worker``)
-  is killed with SIGKILL.
+- once two thirds have: a process in the middle of a stage of a running ingest run
+  (``ingest_runs.worker``) is killed with SIGKILL, and Airflow must run that task again.
 
 Then it checks: every day's latest run ``succeeded`` (after Airflow's retries), no run left
 ``running``, no staged rows, and the stored articles equal to an undisturbed ``news-etl run``
