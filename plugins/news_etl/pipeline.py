@@ -294,8 +294,6 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
     with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         started = time.perf_counter()
         options = run_options(conn, run_id)
-        if options["status"] != "running":
-            raise RunEnded(f"run {run_id} is {options['status']}, not running")
         if min_articles is None:
             min_articles = get_source(options["source_key"]).min_articles_per_day
         summary = ledger.finish_run(conn, run_id)
@@ -306,7 +304,7 @@ def check(db_url: str, run_id: int, *, min_articles: int | None = None) -> dict[
         articles = sum(counts.get(k, 0) for k in _ARTICLE_OUTCOMES)
         log.info("run %s check: articles %d for %d day(s) (floor %d a day), %s in %.2f s", run_id, articles,
                  days, min_articles, summary["status"], time.perf_counter() - started)
-        cut = counts.get("failed", 0) and budget_cut(conn, run_id)
+        cut = counts.get("failed", 0) and budget_cut(conn, run_id, options)
         if cut:
             message = (f"run {run_id}: time budget of {cut[0]:g} s spent, {cut[1]} URL(s) not fetched "
                        f"(failed: budget); {articles} article(s) stored")

@@ -26,16 +26,21 @@ from news_etl.canonical import redacted_url
 log = logging.getLogger(__name__)
 
 
+class RunEnded(RuntimeError):
+    """The run is no longer running (it failed, or was marked abandoned): this process must stop."""
+
+
 def run_options(conn, run_id: int) -> dict[str, Any]:
-    """The run's row (status, kind, window, params); ValueError when there is none."""
+    """The row of a run that is still running (status, kind, window, params).
+
+    ValueError when there is no such run; RunEnded when it has ended: no stage works on it then.
+    """
     run = ledger.get_run(conn, run_id)
     if run is None:
         raise ValueError(f"no ingest run {run_id}")
+    if run["status"] != "running":
+        raise RunEnded(f"run {run_id} is {run['status']}, not running")
     return run
-
-
-class RunEnded(RuntimeError):
-    """The run is no longer running (it failed, or was marked abandoned): this process must stop."""
 
 
 def worker_id() -> str:
@@ -99,8 +104,6 @@ def working(db_url: str, run_id: int) -> Iterator[tuple[Any, dict[str, Any], Hea
     """
     with db.connection(db_url, retry_seconds=settings.db_retry_seconds()) as conn:
         options = run_options(conn, run_id)
-        if options["status"] != "running":
-            raise RunEnded(f"run {run_id} is {options['status']}, not running")
         lease = lease_seconds(options["kind"])
         ledger.renew_lease(conn, run_id, lease, worker_id())
         conn.commit()
@@ -129,14 +132,14 @@ def budget_deadline(conn, run_id: int, options: dict[str, Any]) -> tuple[float, 
     return budget, time.monotonic() + budget - spent
 
 
-def budget_cut(conn, run_id: int) -> tuple[float, int] | None:
+def budget_cut(conn, run_id: int, options: dict[str, Any]) -> tuple[float, int] | None:
     """(the run's budget, its URLs failed for want of time), or None when the budget held."""
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM run_urls WHERE run_id = %s AND reason = 'budget'", (run_id,))
         (cut,) = cur.fetchone()
     if not cut:
         return None
-    return budget_deadline(conn, run_id, run_options(conn, run_id))[0], cut
+    return budget_deadline(conn, run_id, options)[0], cut
 
 
 def run_mirror(run_id: int, params: dict[str, Any], mirror_url: str | None) -> str | None:
