@@ -110,15 +110,24 @@ def connect(url: str | None = None, *, retry_seconds: float = 0.0,
     url = url or database_url()
     given = psycopg2.extensions.parse_dsn(url).get("options") or os.environ.get("PGOPTIONS", "")
     options = f"-c TimeZone=UTC -c lock_timeout={lock_timeout} {given}".strip()
-    deadline = time.monotonic() + retry_seconds
-    wait = settings.DB_RETRY_FIRST_WAIT
+    waits = backoff_waits(time.monotonic() + retry_seconds)
     while True:
         try:
             return psycopg2.connect(url, options=options)
         except psycopg2.OperationalError as exc:
-            if time.monotonic() + wait > deadline:
+            wait = next(waits, None)
+            if wait is None:
                 raise DatabaseError(f"cannot connect to the news database: {_first_line(exc)}") from exc
         time.sleep(wait)
+
+
+def backoff_waits(deadline: float) -> Iterator[float]:
+    """The waits between tries of something the database must be back for: DB_RETRY_FIRST_WAIT
+    doubling to DB_RETRY_MAX_WAIT, as long as the next try would still start by ``deadline``
+    (a ``time.monotonic()`` value); then it ends, and the caller gives up."""
+    wait = settings.DB_RETRY_FIRST_WAIT
+    while time.monotonic() + wait <= deadline:
+        yield wait
         wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
 
 

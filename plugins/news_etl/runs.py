@@ -179,18 +179,17 @@ def lost_connection(exc: BaseException) -> bool:
 def outlasting_outages(stage, db_url: str, run_id: int, *args, **kwargs):
     """Run a stage; when the database goes away under it, run it again once the database is
     back, for at most ``db_retry_seconds``. Every stage is safe to repeat (as an Airflow retry)."""
-    deadline = time.monotonic() + settings.db_retry_seconds()
-    wait = settings.DB_RETRY_FIRST_WAIT
+    waits = db.backoff_waits(time.monotonic() + settings.db_retry_seconds())
     while True:
         try:
             return stage(db_url, run_id, *args, **kwargs)
         except Exception as exc:
-            if not lost_connection(exc) or time.monotonic() + wait > deadline:
+            wait = next(waits, None) if lost_connection(exc) else None
+            if wait is None:
                 raise
             log.warning("run %s: database connection lost in %s (%s); trying again",
                         run_id, stage.__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
         time.sleep(wait)
-        wait = min(wait * 2, settings.DB_RETRY_MAX_WAIT)
 
 
 def end_failed(db_url: str, run_id: int, exc: BaseException) -> None:
