@@ -42,6 +42,13 @@ def _news_etl(db_url: str, *args: str) -> subprocess.CompletedProcess:
                           env=_env(db_url), timeout=120)
 
 
+def _start_run(env: dict[str, str], replica, day: str = DAY) -> subprocess.Popen:
+    """``news-etl run`` of one day from the replica, in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", day,
+         "--base-url", replica.base_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def _query(db_url: str, sql: str, params=()) -> list[tuple]:
     with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
         cur.execute(sql, params)
@@ -85,9 +92,7 @@ def _last_run(db_url: str) -> tuple:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_ends_the_run_as_failed_and_the_next_run_is_exact(db_url: str, signum: int) -> None:
     with serve() as replica:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
-             replica.base_url], env=_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = _start_run(_env(db_url), replica)
         _wait_for_article_requests(replica, 3, process)
         process.send_signal(signum)
         _out, err = process.communicate(timeout=60)
@@ -112,9 +117,7 @@ def test_a_signal_ends_the_run_as_failed_and_the_next_run_is_exact(db_url: str, 
 
 def test_kill_9_while_fetching_is_marked_abandoned_by_news_etl_runs(db_url: str) -> None:
     with serve() as replica:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
-             replica.base_url], env=_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = _start_run(_env(db_url), replica)
         _wait_for_article_requests(replica, 3, process)
         process.kill()
         process.communicate(timeout=30)
@@ -202,9 +205,7 @@ def test_a_live_run_is_not_abandoned_while_its_heartbeat_renews_the_lease(db_url
     """A run slower than its lease (a slow page) keeps it: the heartbeat renews it as it works."""
     with serve() as replica:
         replica.slow_seconds = LEASE * 3
-        process = subprocess.Popen(
-            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", "2026-04-28", "--base-url",
-             replica.base_url], env=_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = _start_run(_env(db_url), replica, "2026-04-28")
         deadline = time.monotonic() + 60
         while not any("596201" in path for _m, path, _t in list(replica.requests)):
             assert time.monotonic() < deadline and process.poll() is None
@@ -304,9 +305,7 @@ def test_a_short_database_outage_is_outlasted_and_the_run_is_exact(db_url: str) 
     proxy = _Proxy(*_tcp_server(db_url))
     env = {**_env(_through(proxy, db_url)), "NEWS_ETL_DB_RETRY_SECONDS": "30"}
     with serve() as replica:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
-             replica.base_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = _start_run(env, replica)
         _wait_for_article_requests(replica, 2, process)
         proxy.cut()
         time.sleep(3)
@@ -324,9 +323,7 @@ def test_a_long_database_outage_fails_with_the_real_cause_and_the_run_is_ended_l
     proxy = _Proxy(*_tcp_server(db_url))
     env = {**_env(_through(proxy, db_url)), "NEWS_ETL_DB_RETRY_SECONDS": "2"}
     with serve() as replica:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "news_etl", "run", "tengrinews", "--date", DAY, "--base-url",
-             replica.base_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = _start_run(env, replica)
         _wait_for_article_requests(replica, 2, process)
         proxy.cut()
         _out, err = process.communicate(timeout=120)
