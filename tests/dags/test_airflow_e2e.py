@@ -9,21 +9,14 @@ the tasks find the news database through the ``news_db`` connection
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 from news_etl import db as dbmod
 from news_etl import schedule
+from support.dagtest import parse_ingest_dag  # before airflow is imported: sets its home
 
-from devtools import airflow_local as al
 from devtools.replica import SITE_DIR, serve
-
-# Airflow reads its configuration on first import: point it at a scratch home first.
-HOME = Path(tempfile.gettempdir()) / f"news-etl-airflow-{os.getpid()}"
-al.configure_process(home=HOME)
 
 ALMATY = "Asia/Almaty"
 DAY = date(2024, 3, 1)  # 4 articles; 527260 (00:30 local) is still 2024-02-29 in UTC
@@ -37,14 +30,7 @@ def expected_urls(day: date) -> set[str]:
 
 @pytest.fixture(scope="module")
 def ingest_dag():
-    env = al.airflow_env("", home=HOME)
-    al.migrate(env)
-    al.ensure_pools(env)
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(al.DAGS_DIR))
-    assert bag.import_errors == {}
-    return bag.dags["tengrinews_ingest"]
+    return parse_ingest_dag()
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +44,6 @@ def locked_replica():
     """The replica behind a login (bob / pw): only requests with those credentials get pages."""
     with serve(basic_auth=("bob", "pw")) as server:
         yield server
-
-
-@pytest.fixture
-def news_db(db_url, monkeypatch):
-    """The emptied test database, given to the DAG as the Airflow connection ``news_db``."""
-    monkeypatch.setenv("AIRFLOW_CONN_NEWS_DB", al.airflow_conn_uri(db_url))
-    # The tasks must use the connection, not the library's fallback.
-    monkeypatch.delenv("NEWS_ETL_DATABASE_URL", raising=False)
-    return db_url
 
 
 def run_day(dag, day: date, **conf):

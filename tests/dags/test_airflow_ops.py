@@ -7,22 +7,15 @@ Real Airflow (its test loop, a SQLite metadata database), real PostgreSQL, real 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import tempfile
 import threading
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from news_etl import db as dbmod
 from news_etl import schedule
-
-from devtools import airflow_local as al
-
-HOME = Path(tempfile.gettempdir()) / f"news-etl-airflow-{os.getpid()}"
-al.configure_process(home=HOME)
+from support.dagtest import parse_ingest_dag  # before airflow is imported: sets its home
 
 ALMATY = "Asia/Almaty"
 
@@ -64,26 +57,12 @@ def webhook():
 def ingest_dag(webhook, monkeypatch):
     """tengrinews_ingest parsed with the webhook notifier on, retrying after 1 s instead of minutes."""
     monkeypatch.setenv("NEWS_ETL_NOTIFY_WEBHOOK_URL", webhook.url)
-    env = al.airflow_env("", home=HOME)
-    al.migrate(env)
-    al.ensure_pools(env)
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(al.DAGS_DIR))
-    assert bag.import_errors == {}
-    dag = bag.dags["tengrinews_ingest"]
+    dag = parse_ingest_dag()
     for task in dag.tasks:
         task.retries = 1
         task.retry_delay = timedelta(seconds=1)
         task.max_retry_delay = timedelta(seconds=2)
     return dag
-
-
-@pytest.fixture
-def news_db(db_url, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_NEWS_DB", al.airflow_conn_uri(db_url))
-    monkeypatch.delenv("NEWS_ETL_DATABASE_URL", raising=False)
-    return db_url
 
 
 def closed_port() -> int:
