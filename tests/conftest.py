@@ -76,6 +76,17 @@ def db_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
+def news_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The emptied session database, given to the DAGs (tests/dags) as the Airflow connection ``news_db``."""
+    from devtools import airflow_local
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_DB", airflow_local.airflow_conn_uri(db_url))
+    # The tasks must use the connection, not the library's fallback.
+    monkeypatch.delenv("NEWS_ETL_DATABASE_URL", raising=False)
+    return db_url
+
+
+@pytest.fixture
 def conn(db_url: str):
     """A connection to the emptied session database."""
     connection = dbmod.connect(db_url)
